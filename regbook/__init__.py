@@ -1,0 +1,122 @@
+"""regbook: the companion package of the executable textbook on regularization.
+
+Import it **before** TensorFlow/Keras: it quiets TensorFlow's start-up log lines (which
+would otherwise land on every page of the book) and selects the TensorFlow backend.
+Then call :func:`setup` once per notebook::
+
+    import regbook
+    cfg = regbook.setup()          # prints the banner line; cfg.profile, cfg.seed, cfg.seeds
+
+Submodules: :mod:`regbook.data`, :mod:`regbook.models`, :mod:`regbook.training`,
+:mod:`regbook.plots`, :mod:`regbook.reference`, :mod:`regbook.exercises`.
+"""
+
+from __future__ import annotations
+
+import os
+
+# Must happen before TensorFlow is imported anywhere. setdefault: a reader's own choice wins.
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")  # also silences oneDNN's start-up notice
+os.environ.setdefault("KERAS_BACKEND", "tensorflow")
+
+from dataclasses import dataclass  # noqa: E402
+
+from .errors import OfflineDatasetError, RegbookError  # noqa: E402
+from .profiles import Profile, get_profile, get_seed  # noqa: E402
+
+__version__ = "0.1.0"
+__all__ = ["Config", "setup", "banner", "glue", "RegbookError", "OfflineDatasetError",
+           "__version__"]
+
+
+@dataclass(frozen=True)
+class Config:
+    """What :func:`setup` chose for this notebook.
+
+    Attributes:
+        profile: the active :class:`~regbook.profiles.Profile`.
+        seed: the base seed (``$REGBOOK_SEED`` or the notebook's default).
+        seeds: ``profile.n_seeds`` consecutive seeds starting at ``seed``, for experiments
+            that are repeated to show their spread.
+    """
+
+    profile: Profile
+    seed: int
+
+    @property
+    def seeds(self) -> list[int]:
+        return [self.seed + i for i in range(self.profile.n_seeds)]
+
+
+def _device() -> str:
+    import tensorflow as tf
+
+    gpus = tf.config.list_physical_devices("GPU")
+    if gpus:
+        names = []
+        for g in gpus:
+            try:
+                names.append(tf.config.experimental.get_device_details(g).get("device_name", g.name))
+            except Exception:  # pragma: no cover - depends on the driver
+                names.append(g.name)
+        return "GPU: " + ", ".join(names)
+    return f"CPU ({os.cpu_count()} cores)"
+
+
+def banner(cfg: Config) -> str:
+    """The one-line summary printed by :func:`setup`."""
+    import keras
+    import tensorflow as tf
+
+    return (f"regbook {__version__} | TensorFlow {tf.__version__} | Keras {keras.__version__} | "
+            f"device: {_device()} | profile: {cfg.profile.name} | seed: {cfg.seed}")
+
+
+def setup(seed: int = 0, profile: str | None = None, quiet: bool = False) -> Config:
+    """Prepare a notebook: choose profile and seed, seed everything, set the plot style,
+    and print one banner line.
+
+    Args:
+        seed: the notebook's default base seed; ``$REGBOOK_SEED`` overrides it.
+        profile: force ``"quick"`` or ``"full"``; by default ``$REGBOOK_PROFILE``, else
+            ``full`` with a GPU and ``quick`` without.
+        quiet: skip the banner.
+
+    Returns:
+        A :class:`Config` with ``profile``, ``seed`` and ``seeds``.
+    """
+    import keras
+    import tensorflow as tf
+
+    from . import plots
+
+    tf.get_logger().setLevel("ERROR")
+    cfg = Config(get_profile(profile), get_seed(seed))
+    keras.utils.set_random_seed(cfg.seed)
+    plots.set_style()
+    if not quiet:
+        print(banner(cfg))
+    return cfg
+
+
+def glue(name: str, value, display: bool = False):
+    """Make ``value`` available to the prose as ``{glue:text}`name``` (myst-nb).
+
+    Outside a Jupyter Book build (e.g. in Colab, where myst-nb is not installed) this only
+    returns the value.
+
+    Args:
+        name: the key used in the markdown.
+        value: a number, string or figure.
+        display: also show the value in the cell output.
+
+    Returns:
+        ``value`` unchanged.
+    """
+    try:
+        from myst_nb import glue as _glue
+    except ImportError:  # pragma: no cover - Colab
+        return value
+    _glue(name, value, display=display)
+    return value

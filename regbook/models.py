@@ -1,0 +1,194 @@
+"""Model factories: an MLP and a small CNN with regularization switches.
+
+Every factory takes the strength ``lambda_`` in the **book's convention**, the one the
+text uses: L2 adds ``λ/2·Σw²``, L1 adds ``λ·Σ|w|``, and elastic net adds
+``λ·(α·Σ|w| + (1−α)/2·Σw²)``. Keras' regularizers have no ½ (``keras.regularizers.L2(l2)``
+adds ``l2·Σw²``), so :func:`regularizer` converts: ``L2(l2=λ/2)``. Only kernels are
+penalised, not biases or batch-norm parameters (chapter 2 explains why). Outputs are
+logits (no softmax): losses are built with ``from_logits=True``. Introduced in chapter 1.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import keras
+
+from .errors import RegbookError, check_choice, check_nonnegative, check_positive_int, check_rate
+
+__all__ = ["regularizer", "mlp", "small_cnn", "REGULARIZERS", "BATCHNORM"]
+
+REGULARIZERS = (None, "l1", "l2", "l1l2")
+#: Where batch normalization goes relative to the activation, or None for no BN.
+BATCHNORM = (None, "before_activation", "after_activation")
+
+
+def regularizer(kind: str | None, lambda_: float = 0.0, l1_ratio: float = 0.5):
+    """A Keras kernel regularizer for the book's penalty ``kind`` with strength ``λ``.
+
+    Args:
+        kind: None, ``"l1"``, ``"l2"`` or ``"l1l2"`` (elastic net).
+        lambda_: λ ≥ 0 in the book's convention (see the module docstring).
+        l1_ratio: α in [0, 1], the L1 share of the elastic net.
+
+    Returns:
+        A ``keras.regularizers.Regularizer``, or None when ``kind`` is None or λ = 0.
+    """
+    check_choice("regularizer", kind, REGULARIZERS)
+    lam = check_nonnegative("lambda_", lambda_)
+    alpha = float(l1_ratio)
+    if not 0.0 <= alpha <= 1.0:
+        raise RegbookError(f"l1_ratio must be in [0, 1], got {l1_ratio!r}.")
+    if kind is None or lam == 0.0:
+        return None
+    if kind == "l2":
+        return keras.regularizers.L2(l2=lam / 2)
+    if kind == "l1":
+        return keras.regularizers.L1(l1=lam)
+    return keras.regularizers.L1L2(l1=lam * alpha, l2=lam * (1 - alpha) / 2)
+
+
+def _dense_block(x, units, *, activation, reg, batchnorm, dropout, seed, i):
+    x = keras.layers.Dense(units, kernel_regularizer=reg,
+                           kernel_initializer=keras.initializers.GlorotUniform(seed=seed + i),
+                           use_bias=batchnorm != "before_activation", name=f"dense_{i}")(x)
+    if batchnorm == "before_activation":
+        x = keras.layers.BatchNormalization(name=f"bn_{i}")(x)
+    x = keras.layers.Activation(activation, name=f"act_{i}")(x)
+    if batchnorm == "after_activation":
+        x = keras.layers.BatchNormalization(name=f"bn_{i}")(x)
+    if dropout > 0:
+        x = keras.layers.Dropout(dropout, seed=seed + 1000 + i, name=f"dropout_{i}")(x)
+    return x
+
+
+def _common(regularizer_kind, lambda_, l1_ratio, dropout, batchnorm, seed):
+    reg = regularizer(regularizer_kind, lambda_, l1_ratio)
+    rate = check_rate("dropout", dropout)
+    check_choice("batchnorm", batchnorm, BATCHNORM)
+    if isinstance(seed, bool) or not isinstance(seed, int):
+        raise RegbookError(f"seed must be an integer, got {seed!r}.")
+    return reg, rate
+
+
+def mlp(
+    input_shape: Sequence[int] | int,
+    n_outputs: int,
+    hidden: Sequence[int] = (128, 128),
+    *,
+    activation: str = "relu",
+    regularizer_kind: str | None = None,
+    lambda_: float = 0.0,
+    l1_ratio: float = 0.5,
+    dropout: float = 0.0,
+    input_dropout: float = 0.0,
+    batchnorm: str | None = None,
+    seed: int = 0,
+    name: str = "mlp",
+) -> keras.Model:
+    """A fully connected network ending in ``n_outputs`` logits.
+
+    Args:
+        input_shape: shape of one example (flattened first if it has several axes).
+        n_outputs: number of classes, or 1 for regression.
+        hidden: widths of the hidden layers.
+        activation: any Keras activation name.
+        regularizer_kind, lambda_, l1_ratio: the kernel penalty (see :func:`regularizer`).
+        dropout: rate in [0, 1) after every hidden layer; ``input_dropout`` on the inputs.
+        batchnorm: None, ``"before_activation"`` or ``"after_activation"``.
+        seed: seeds every initializer and dropout layer.
+        name: the model's name.
+
+    Returns:
+        An uncompiled ``keras.Model`` mapping ``(batch, *input_shape)`` to
+        ``(batch, n_outputs)``.
+    """
+    reg, rate = _common(regularizer_kind, lambda_, l1_ratio, dropout, batchnorm, seed)
+    in_rate = check_rate("input_dropout", input_dropout)
+    n_outputs = check_positive_int("n_outputs", n_outputs)
+    shape = (input_shape,) if isinstance(input_shape, int) else tuple(input_shape)
+    inputs = keras.Input(shape)
+    x = keras.layers.Flatten()(inputs) if len(shape) > 1 else inputs
+    if in_rate > 0:
+        x = keras.layers.Dropout(in_rate, seed=seed + 999, name="input_dropout")(x)
+    for i, units in enumerate(hidden):
+        x = _dense_block(x, check_positive_int("hidden width", units), activation=activation,
+                         reg=reg, batchnorm=batchnorm, dropout=rate, seed=seed, i=i)
+    outputs = keras.layers.Dense(n_outputs, kernel_regularizer=reg, name="logits",
+                                 kernel_initializer=keras.initializers.GlorotUniform(
+                                     seed=seed + len(hidden)))(x)
+    return keras.Model(inputs, outputs, name=name)
+
+
+def small_cnn(
+    input_shape: Sequence[int],
+    n_outputs: int,
+    filters: Sequence[int] = (16, 32),
+    dense: int = 64,
+    *,
+    kernel_size: int = 3,
+    activation: str = "relu",
+    regularizer_kind: str | None = None,
+    lambda_: float = 0.0,
+    l1_ratio: float = 0.5,
+    dropout: float = 0.0,
+    conv_dropout: float = 0.0,
+    batchnorm: str | None = None,
+    preprocessing: Sequence[keras.layers.Layer] = (),
+    seed: int = 0,
+    name: str = "cnn",
+) -> keras.Model:
+    """Conv blocks (conv → [BN] → activation → max-pool → [spatial dropout]), then a dense
+    layer with dropout, then ``n_outputs`` logits.
+
+    Args:
+        input_shape: ``(height, width, channels)``.
+        n_outputs: number of classes.
+        filters: filters per conv block; each block halves the spatial size.
+        dense: width of the dense layer before the logits (0 for none).
+        kernel_size: conv kernel size.
+        activation, regularizer_kind, lambda_, l1_ratio, batchnorm, seed: as in :func:`mlp`.
+        dropout: rate before the logits; ``conv_dropout`` is ``SpatialDropout2D`` after
+            each block.
+        preprocessing: layers applied first (e.g. augmentation layers; they are active
+            only in training).
+        name: the model's name.
+
+    Returns:
+        An uncompiled ``keras.Model``.
+    """
+    reg, rate = _common(regularizer_kind, lambda_, l1_ratio, dropout, batchnorm, seed)
+    conv_rate = check_rate("conv_dropout", conv_dropout)
+    shape = tuple(input_shape)
+    if len(shape) != 3:
+        raise RegbookError(f"small_cnn needs input_shape (height, width, channels), got {shape}.")
+    inputs = keras.Input(shape)
+    x = inputs
+    for layer in preprocessing:
+        x = layer(x)
+    for i, f in enumerate(filters):
+        x = keras.layers.Conv2D(f, kernel_size, padding="same", kernel_regularizer=reg,
+                                use_bias=batchnorm != "before_activation",
+                                kernel_initializer=keras.initializers.GlorotUniform(seed=seed + i),
+                                name=f"conv_{i}")(x)
+        if batchnorm == "before_activation":
+            x = keras.layers.BatchNormalization(name=f"bn_conv_{i}")(x)
+        x = keras.layers.Activation(activation, name=f"act_conv_{i}")(x)
+        if batchnorm == "after_activation":
+            x = keras.layers.BatchNormalization(name=f"bn_conv_{i}")(x)
+        if min(x.shape[1], x.shape[2]) >= 2:
+            x = keras.layers.MaxPooling2D(name=f"pool_{i}")(x)
+        if conv_rate > 0:
+            x = keras.layers.SpatialDropout2D(conv_rate, seed=seed + 2000 + i,
+                                              name=f"spatial_dropout_{i}")(x)
+    x = keras.layers.Flatten()(x)
+    if dense:
+        x = _dense_block(x, dense, activation=activation, reg=reg, batchnorm=batchnorm,
+                         dropout=rate, seed=seed + len(filters), i=len(filters))
+    elif rate > 0:
+        x = keras.layers.Dropout(rate, seed=seed + 3000, name="dropout")(x)
+    outputs = keras.layers.Dense(check_positive_int("n_outputs", n_outputs), name="logits",
+                                 kernel_regularizer=reg,
+                                 kernel_initializer=keras.initializers.GlorotUniform(
+                                     seed=seed + 99))(x)
+    return keras.Model(inputs, outputs, name=name)

@@ -1,0 +1,186 @@
+"""Plotting helpers in one colour-blind-safe style.
+
+Conventions (house style): training curves solid, validation dashed, one colour per run or
+setting (Okabe–Ito palette), bands show ± one standard deviation over seeds, every function
+takes ``ax=`` and returns it, and figure sizes come from :data:`FIGSIZE`. Introduced in
+chapter 1.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import matplotlib as mpl
+import matplotlib.pyplot as plt
+import numpy as np
+
+__all__ = ["OKABE_ITO", "FIGSIZE", "set_style", "axes", "learning_curves", "sweep",
+           "weight_histograms", "decision_boundary", "color"]
+
+#: Okabe & Ito (2008) palette, black last.
+OKABE_ITO = ["#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#F0E442",
+             "#000000"]
+#: Default size of one panel, in inches. Wider figures are ``(FIGSIZE[0] * ncols, ...)``.
+FIGSIZE = (4.8, 3.4)
+LINESTYLES = {"train": "-", "val": "--", "test": ":"}
+
+
+def set_style() -> None:
+    """Apply the book's matplotlib style (palette, sizes, light grid)."""
+    mpl.rcParams.update({
+        "axes.prop_cycle": mpl.cycler(color=OKABE_ITO),
+        "figure.figsize": FIGSIZE,
+        "figure.dpi": 100,
+        "savefig.dpi": 150,
+        "axes.grid": True,
+        "grid.alpha": 0.3,
+        "axes.spines.top": False,
+        "axes.spines.right": False,
+        "legend.frameon": False,
+        "font.size": 10,
+        "figure.constrained_layout.use": True,
+    })
+
+
+def color(i: int) -> str:
+    """The i-th colour of the palette (wraps around)."""
+    return OKABE_ITO[i % len(OKABE_ITO)]
+
+
+def axes(ncols: int = 1, nrows: int = 1, **kwargs):
+    """``plt.subplots`` with the book's panel size; returns ``(fig, axes)``."""
+    kwargs.setdefault("figsize", (FIGSIZE[0] * ncols, FIGSIZE[1] * nrows))
+    return plt.subplots(nrows, ncols, **kwargs)
+
+
+def _band(ax, x, values, *, c, ls, label):
+    values = np.atleast_2d(np.asarray(values, dtype=float))
+    keep = ~np.all(np.isnan(values), axis=0)  # epochs without validation are skipped
+    values, x = values[:, keep], np.asarray(x)[keep]
+    mean = np.nanmean(values, axis=0)
+    ax.plot(x, mean, color=c, ls=ls, label=label)
+    if values.shape[0] > 1:
+        std = np.nanstd(values, axis=0)
+        ax.fill_between(x, mean - std, mean + std, color=c,
+                        alpha=0.2, lw=0)
+
+
+def learning_curves(runs: Mapping[str, Sequence], metric: str = "data_loss", *, ax=None,
+                    logy: bool = False, splits: Sequence[str] = ("train", "val")):
+    """Training (solid) and validation (dashed) curves, one colour per setting, with a band
+    of ± one standard deviation over seeds.
+
+    Args:
+        runs: ``{label: Runs or [Run, ...]}``.
+        metric: a history key without prefix (``"data_loss"``, ``"accuracy"``, ``"loss"``).
+        ax: axes to draw on (a new figure if None).
+        logy: log-scale y axis (for losses spanning decades).
+        splits: which of ``"train"``, ``"val"`` to draw.
+
+    Returns:
+        The axes.
+    """
+    if ax is None:
+        _, ax = axes()
+    for i, (label, rs) in enumerate(runs.items()):
+        for split in splits:
+            key = metric if split == "train" else f"val_{metric}"
+            n = max(len(r.history[key]) for r in rs)
+            vals = np.full((len(rs), n), np.nan)
+            for j, r in enumerate(rs):
+                vals[j, : len(r.history[key])] = r.history[key]
+            _band(ax, np.arange(1, n + 1), vals, c=color(i), ls=LINESTYLES[split],
+                  label=f"{label} ({split})" if len(runs) > 1 else split)
+    ax.set_xlabel("epoch")
+    ax.set_ylabel(metric.replace("_", " "))
+    if logy:
+        ax.set_yscale("log")
+    ax.legend(fontsize=8)
+    return ax
+
+
+def sweep(x: Sequence[float], series: Mapping[str, np.ndarray], *, ax=None, xlabel: str = "",
+          ylabel: str = "", logx: bool = False, logy: bool = False):
+    """Mean ± std over seeds of one or more quantities against a hyper-parameter.
+
+    Args:
+        x: the hyper-parameter values, shape ``(n_settings,)``.
+        series: ``{label: values}`` with values of shape ``(n_settings, n_seeds)``;
+            labels starting with ``"train"`` are drawn solid, others dashed.
+        ax, xlabel, ylabel, logx, logy: axes and labelling.
+
+    Returns:
+        The axes.
+    """
+    if ax is None:
+        _, ax = axes()
+    for i, (label, values) in enumerate(series.items()):
+        values = np.asarray(values, dtype=float).reshape(len(x), -1)
+        ls = "-" if label.startswith("train") else "--"
+        ax.errorbar(x, values.mean(axis=1), yerr=values.std(axis=1) if values.shape[1] > 1 else None,
+                    color=color(i), ls=ls, marker="o", ms=4, capsize=3, label=label)
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    if logx:
+        ax.set_xscale("log")
+    if logy:
+        ax.set_yscale("log")
+    ax.legend(fontsize=8)
+    return ax
+
+
+def weight_histograms(weights: Mapping[str, np.ndarray], *, ax=None, bins: int = 60,
+                      logy: bool = True):
+    """Overlaid histograms of weight values, one colour per setting.
+
+    Args:
+        weights: ``{label: flat array of weights}`` (e.g. from
+            :func:`regbook.training.kernel_weights`).
+        ax, bins, logy: axes, number of bins, log-scale counts.
+
+    Returns:
+        The axes.
+    """
+    if ax is None:
+        _, ax = axes()
+    allw = np.concatenate([np.ravel(w) for w in weights.values()])
+    edges = np.linspace(allw.min(), allw.max(), bins + 1)
+    for i, (label, w) in enumerate(weights.items()):
+        ax.hist(np.ravel(w), bins=edges, histtype="step", lw=1.5, color=color(i), label=label)
+    ax.set_xlabel("weight value")
+    ax.set_ylabel("count")
+    if logy:
+        ax.set_yscale("log")
+    ax.legend(fontsize=8)
+    return ax
+
+
+def decision_boundary(predict, x: np.ndarray, y: np.ndarray, *, ax=None, resolution: int = 200,
+                      title: str = ""):
+    """Filled class regions of a 2-D classifier, with the data on top.
+
+    Args:
+        predict: function mapping an ``(n, 2)`` array to scores ``(n, n_classes)``.
+        x: inputs, shape ``(n, 2)``; y: integer labels, shape ``(n,)``.
+        ax, resolution, title: axes, grid points per axis, panel title.
+
+    Returns:
+        The axes.
+    """
+    if ax is None:
+        _, ax = axes()
+    pad = 0.5
+    gx, gy = np.meshgrid(np.linspace(x[:, 0].min() - pad, x[:, 0].max() + pad, resolution),
+                         np.linspace(x[:, 1].min() - pad, x[:, 1].max() + pad, resolution))
+    grid = np.c_[gx.ravel(), gy.ravel()].astype("float32")
+    z = np.asarray(predict(grid)).argmax(axis=1).reshape(gx.shape)
+    cmap = mpl.colors.ListedColormap([color(i) for i in range(int(y.max()) + 1)])
+    ax.contourf(gx, gy, z, alpha=0.25, cmap=cmap, levels=np.arange(-0.5, y.max() + 1))
+    for k in range(int(y.max()) + 1):
+        ax.scatter(*x[y == k].T, s=10, color=color(k), marker="os^v"[k % 4],
+                   edgecolor="k", lw=0.3, label=f"class {k}")
+    ax.set_xlabel("$x_1$")
+    ax.set_ylabel("$x_2$")
+    if title:
+        ax.set_title(title)
+    return ax

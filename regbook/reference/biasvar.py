@@ -1,0 +1,45 @@
+"""Polynomial least squares and the bias–variance decomposition (chapter 1)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+__all__ = ["fit_polynomial", "bias_variance"]
+
+
+def fit_polynomial(x: np.ndarray, y: np.ndarray, degree: int):
+    """Least-squares polynomial of ``degree`` (in a Legendre basis, which is well
+    conditioned on [-1, 1]; the fitted function is the same as with monomials).
+
+    Args:
+        x: inputs in [-1, 1], shape ``(n,)``; y: targets, shape ``(n,)``.
+        degree: polynomial degree ≥ 0.
+
+    Returns:
+        A callable ``f(x_new) -> y_hat`` (a ``numpy.polynomial.Legendre``).
+    """
+    return np.polynomial.Legendre.fit(np.ravel(x), np.ravel(y), deg=degree, domain=[-1, 1])
+
+
+def bias_variance(predictions: np.ndarray, f_true: np.ndarray, noise_var: float) -> dict:
+    """Split the expected squared error at test points into bias², variance and noise.
+
+    For test points x with targets y = f(x) + ε, Var ε = σ², and predictions ŷ_D(x) from
+    models trained on independent training sets D:
+    E_{D,ε}[(y − ŷ_D(x))²] = (f(x) − E_D ŷ_D(x))² + Var_D ŷ_D(x) + σ².
+
+    Args:
+        predictions: shape ``(n_datasets, n_points)``, ŷ of each model at each test point.
+        f_true: shape ``(n_points,)``, the noiseless target f(x).
+        noise_var: σ².
+
+    Returns:
+        ``{"bias2", "variance", "noise", "total"}``, each averaged over test points
+        (``total`` is their sum).
+    """
+    predictions = np.asarray(predictions, dtype=float)
+    mean_pred = predictions.mean(axis=0)
+    bias2 = float(np.mean((mean_pred - f_true) ** 2))
+    variance = float(np.mean(predictions.var(axis=0)))
+    return {"bias2": bias2, "variance": variance, "noise": float(noise_var),
+            "total": bias2 + variance + float(noise_var)}
