@@ -26,8 +26,15 @@ from .errors import OfflineDatasetError, RegbookError  # noqa: E402
 from .profiles import Profile, get_profile, get_seed  # noqa: E402
 
 __version__ = "0.1.0"
-__all__ = ["Config", "setup", "banner", "glue", "RegbookError", "OfflineDatasetError",
-           "__version__"]
+__all__ = [
+    "Config",
+    "setup",
+    "banner",
+    "glue",
+    "RegbookError",
+    "OfflineDatasetError",
+    "__version__",
+]
 
 
 @dataclass(frozen=True)
@@ -57,7 +64,9 @@ def _device() -> str:
         names = []
         for g in gpus:
             try:
-                names.append(tf.config.experimental.get_device_details(g).get("device_name", g.name))
+                names.append(
+                    tf.config.experimental.get_device_details(g).get("device_name", g.name)
+                )
             except Exception:  # pragma: no cover - depends on the driver
                 names.append(g.name)
         return "GPU: " + ", ".join(names)
@@ -69,8 +78,10 @@ def banner(cfg: Config) -> str:
     import keras
     import tensorflow as tf
 
-    return (f"regbook {__version__} | TensorFlow {tf.__version__} | Keras {keras.__version__} | "
-            f"device: {_device()} | profile: {cfg.profile.name} | seed: {cfg.seed}")
+    return (
+        f"regbook {__version__} | TensorFlow {tf.__version__} | Keras {keras.__version__} | "
+        f"device: {_device()} | profile: {cfg.profile.name} | seed: {cfg.seed}"
+    )
 
 
 def setup(seed: int = 0, profile: str | None = None, quiet: bool = False) -> Config:

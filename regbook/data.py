@@ -28,12 +28,23 @@ from .errors import OfflineDatasetError, RegbookError, check_choice, check_posit
 
 __all__ = ["Dataset", "load", "OFFLINE", "ONLINE", "polynomial_target"]
 
-OFFLINE = ("digits", "digits_images", "mnist1d", "polynomial", "wide_regression", "moons",
-           "circles")
+OFFLINE = (
+    "digits",
+    "digits_images",
+    "mnist1d",
+    "polynomial",
+    "wide_regression",
+    "moons",
+    "circles",
+)
 ONLINE = ("mnist", "fashion_mnist", "cifar10", "imdb")
 #: The offline dataset to use instead of each online one.
-OFFLINE_ALTERNATIVE = {"mnist": "digits", "fashion_mnist": "mnist1d",
-                       "cifar10": "digits_images", "imdb": "wide_regression"}
+OFFLINE_ALTERNATIVE = {
+    "mnist": "digits",
+    "fashion_mnist": "mnist1d",
+    "cifar10": "digits_images",
+    "imdb": "wide_regression",
+}
 
 
 @dataclass
@@ -86,18 +97,22 @@ class Dataset:
         strat = self.y_train if self.task == "classification" else None
         if strat is not None and n_train < self.n_classes:
             strat = None
-        idx, _ = train_test_split(np.arange(len(self.y_train)), train_size=n_train,
-                                  stratify=strat, random_state=seed)
+        idx, _ = train_test_split(
+            np.arange(len(self.y_train)), train_size=n_train, stratify=strat, random_state=seed
+        )
         return replace(self, x_train=self.x_train[idx], y_train=self.y_train[idx])
 
     def __repr__(self) -> str:
-        return (f"Dataset({self.name!r}, {self.task}, input_shape={self.input_shape}, "
-                f"train/val/test={len(self.y_train)}/{len(self.y_val)}/{len(self.y_test)}"
-                + (f", n_classes={self.n_classes})" if self.n_classes else ")"))
+        return (
+            f"Dataset({self.name!r}, {self.task}, input_shape={self.input_shape}, "
+            f"train/val/test={len(self.y_train)}/{len(self.y_val)}/{len(self.y_test)}"
+            + (f", n_classes={self.n_classes})" if self.n_classes else ")")
+        )
 
 
-def _split(x, y, *, seed, val_fraction, test_fraction, stratify, name, task, n_classes=None,
-           info=None) -> Dataset:
+def _split(
+    x, y, *, seed, val_fraction, test_fraction, stratify, name, task, n_classes=None, info=None
+) -> Dataset:
     for label, frac in (("val_fraction", val_fraction), ("test_fraction", test_fraction)):
         if not 0 < frac < 1:
             raise RegbookError(f"{label} must be in (0, 1), got {frac!r}.")
@@ -105,13 +120,28 @@ def _split(x, y, *, seed, val_fraction, test_fraction, stratify, name, task, n_c
         raise RegbookError("val_fraction + test_fraction must leave some training data (< 1).")
     strat = y if stratify else None
     x_rest, x_test, y_rest, y_test = train_test_split(
-        x, y, test_size=test_fraction, stratify=strat, random_state=seed)
+        x, y, test_size=test_fraction, stratify=strat, random_state=seed
+    )
     strat = y_rest if stratify else None
     x_train, x_val, y_train, y_val = train_test_split(
-        x_rest, y_rest, test_size=val_fraction / (1 - test_fraction), stratify=strat,
-        random_state=seed + 1)
-    return Dataset(name, task, x_train, y_train, x_val, y_val, x_test, y_test,
-                   n_classes=n_classes, info=info or {})
+        x_rest,
+        y_rest,
+        test_size=val_fraction / (1 - test_fraction),
+        stratify=strat,
+        random_state=seed + 1,
+    )
+    return Dataset(
+        name,
+        task,
+        x_train,
+        y_train,
+        x_val,
+        y_val,
+        x_test,
+        y_test,
+        n_classes=n_classes,
+        info=info or {},
+    )
 
 
 # ---------------------------------------------------------------- offline datasets
@@ -236,8 +266,12 @@ def load(
         x, y = _mnist1d(check_positive_int("num_samples", opt("num_samples", 4000)))
         ds = _split(x, y, stratify=True, task="classification", n_classes=10, **split)
     elif name == "polynomial":
-        x, y, info = _polynomial(check_positive_int("n_samples", opt("n_samples", 60)),
-                                 float(opt("noise", 0.3)), opt("target", "cubic"), seed)
+        x, y, info = _polynomial(
+            check_positive_int("n_samples", opt("n_samples", 60)),
+            float(opt("noise", 0.3)),
+            opt("target", "cubic"),
+            seed,
+        )
         ds = _split(x, y, stratify=False, task="regression", info=info, **split)
     elif name == "wide_regression":
         from sklearn.datasets import make_regression
@@ -246,19 +280,38 @@ def load(
             n_samples=check_positive_int("n_samples", opt("n_samples", 100)),
             n_features=check_positive_int("n_features", opt("n_features", 200)),
             n_informative=check_positive_int("n_informative", opt("n_informative", 10)),
-            noise=float(opt("noise", 1.0)), coef=True, random_state=seed)
+            noise=float(opt("noise", 1.0)),
+            coef=True,
+            random_state=seed,
+        )
         scale = np.abs(y).std()
-        ds = _split(x.astype("float32"), (y / scale).astype("float32"), stratify=False,
-                    task="regression", info={"coef": coef / scale}, **split)
+        ds = _split(
+            x.astype("float32"),
+            (y / scale).astype("float32"),
+            stratify=False,
+            task="regression",
+            info={"coef": coef / scale},
+            **split,
+        )
     elif name in ("moons", "circles"):
         from sklearn import datasets as skd
 
         maker = skd.make_moons if name == "moons" else skd.make_circles
         kw = {"factor": 0.5} if name == "circles" else {}
-        x, y = maker(n_samples=check_positive_int("n_samples", opt("n_samples", 400)),
-                     noise=float(opt("noise", 0.25)), random_state=seed, **kw)
-        ds = _split(x.astype("float32"), y.astype("int64"), stratify=True,
-                    task="classification", n_classes=2, **split)
+        x, y = maker(
+            n_samples=check_positive_int("n_samples", opt("n_samples", 400)),
+            noise=float(opt("noise", 0.25)),
+            random_state=seed,
+            **kw,
+        )
+        ds = _split(
+            x.astype("float32"),
+            y.astype("int64"),
+            stratify=True,
+            task="classification",
+            n_classes=2,
+            **split,
+        )
     else:
         (x, y), (x_test, y_test) = _online(name)
         if name == "imdb":
@@ -272,9 +325,19 @@ def load(
             n_classes = 10
         y, y_test = y.reshape(-1).astype("int64"), y_test.reshape(-1).astype("int64")
         x_train, x_val, y_train, y_val = train_test_split(
-            x, y, test_size=val_fraction, stratify=y, random_state=seed)
-        ds = Dataset(name, "classification", x_train, y_train, x_val, y_val, x_test, y_test,
-                     n_classes=n_classes)
+            x, y, test_size=val_fraction, stratify=y, random_state=seed
+        )
+        ds = Dataset(
+            name,
+            "classification",
+            x_train,
+            y_train,
+            x_val,
+            y_val,
+            x_test,
+            y_test,
+            n_classes=n_classes,
+        )
     if options:
         raise RegbookError(f"Unknown option(s) for {name!r}: {', '.join(sorted(options))}.")
     return ds.subset(n_train, seed=seed) if n_train is not None else ds

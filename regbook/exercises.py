@@ -10,8 +10,15 @@ import numpy as np
 __all__ = ["check"]
 
 
-def check(answer, expected, *, what: str = "your answer", rtol: float = 1e-6,
-          atol: float = 1e-9, hint: str = "") -> bool:
+def check(
+    answer,
+    expected,
+    *,
+    what: str = "your answer",
+    rtol: float = 1e-6,
+    atol: float = 1e-9,
+    hint: str = "",
+) -> bool:
     """Compare an exercise answer with the expected value and print a verdict.
 
     Args:

@@ -49,9 +49,13 @@ def regularizer(kind: str | None, lambda_: float = 0.0, l1_ratio: float = 0.5):
 
 
 def _dense_block(x, units, *, activation, reg, batchnorm, dropout, seed, i):
-    x = keras.layers.Dense(units, kernel_regularizer=reg,
-                           kernel_initializer=keras.initializers.GlorotUniform(seed=seed + i),
-                           use_bias=batchnorm != "before_activation", name=f"dense_{i}")(x)
+    x = keras.layers.Dense(
+        units,
+        kernel_regularizer=reg,
+        kernel_initializer=keras.initializers.GlorotUniform(seed=seed + i),
+        use_bias=batchnorm != "before_activation",
+        name=f"dense_{i}",
+    )(x)
     if batchnorm == "before_activation":
         x = keras.layers.BatchNormalization(name=f"bn_{i}")(x)
     x = keras.layers.Activation(activation, name=f"act_{i}")(x)
@@ -112,11 +116,22 @@ def mlp(
     if in_rate > 0:
         x = keras.layers.Dropout(in_rate, seed=seed + 999, name="input_dropout")(x)
     for i, units in enumerate(hidden):
-        x = _dense_block(x, check_positive_int("hidden width", units), activation=activation,
-                         reg=reg, batchnorm=batchnorm, dropout=rate, seed=seed, i=i)
-    outputs = keras.layers.Dense(n_outputs, kernel_regularizer=reg, name="logits",
-                                 kernel_initializer=keras.initializers.GlorotUniform(
-                                     seed=seed + len(hidden)))(x)
+        x = _dense_block(
+            x,
+            check_positive_int("hidden width", units),
+            activation=activation,
+            reg=reg,
+            batchnorm=batchnorm,
+            dropout=rate,
+            seed=seed,
+            i=i,
+        )
+    outputs = keras.layers.Dense(
+        n_outputs,
+        kernel_regularizer=reg,
+        name="logits",
+        kernel_initializer=keras.initializers.GlorotUniform(seed=seed + len(hidden)),
+    )(x)
     return keras.Model(inputs, outputs, name=name)
 
 
@@ -167,10 +182,15 @@ def small_cnn(
     for layer in preprocessing:
         x = layer(x)
     for i, f in enumerate(filters):
-        x = keras.layers.Conv2D(f, kernel_size, padding="same", kernel_regularizer=reg,
-                                use_bias=batchnorm != "before_activation",
-                                kernel_initializer=keras.initializers.GlorotUniform(seed=seed + i),
-                                name=f"conv_{i}")(x)
+        x = keras.layers.Conv2D(
+            f,
+            kernel_size,
+            padding="same",
+            kernel_regularizer=reg,
+            use_bias=batchnorm != "before_activation",
+            kernel_initializer=keras.initializers.GlorotUniform(seed=seed + i),
+            name=f"conv_{i}",
+        )(x)
         if batchnorm == "before_activation":
             x = keras.layers.BatchNormalization(name=f"bn_conv_{i}")(x)
         x = keras.layers.Activation(activation, name=f"act_conv_{i}")(x)
@@ -179,16 +199,27 @@ def small_cnn(
         if min(x.shape[1], x.shape[2]) >= 2:
             x = keras.layers.MaxPooling2D(name=f"pool_{i}")(x)
         if conv_rate > 0:
-            x = keras.layers.SpatialDropout2D(conv_rate, seed=seed + 2000 + i,
-                                              name=f"spatial_dropout_{i}")(x)
+            x = keras.layers.SpatialDropout2D(
+                conv_rate, seed=seed + 2000 + i, name=f"spatial_dropout_{i}"
+            )(x)
     x = keras.layers.Flatten()(x)
     if dense:
-        x = _dense_block(x, dense, activation=activation, reg=reg, batchnorm=batchnorm,
-                         dropout=rate, seed=seed + len(filters), i=len(filters))
+        x = _dense_block(
+            x,
+            dense,
+            activation=activation,
+            reg=reg,
+            batchnorm=batchnorm,
+            dropout=rate,
+            seed=seed + len(filters),
+            i=len(filters),
+        )
     elif rate > 0:
         x = keras.layers.Dropout(rate, seed=seed + 3000, name="dropout")(x)
-    outputs = keras.layers.Dense(check_positive_int("n_outputs", n_outputs), name="logits",
-                                 kernel_regularizer=reg,
-                                 kernel_initializer=keras.initializers.GlorotUniform(
-                                     seed=seed + 99))(x)
+    outputs = keras.layers.Dense(
+        check_positive_int("n_outputs", n_outputs),
+        name="logits",
+        kernel_regularizer=reg,
+        kernel_initializer=keras.initializers.GlorotUniform(seed=seed + 99),
+    )(x)
     return keras.Model(inputs, outputs, name=name)

@@ -14,12 +14,20 @@ import matplotlib as mpl
 import matplotlib.pyplot as plt
 import numpy as np
 
-__all__ = ["OKABE_ITO", "FIGSIZE", "set_style", "axes", "learning_curves", "sweep",
-           "weight_histograms", "decision_boundary", "color"]
+__all__ = [
+    "OKABE_ITO",
+    "FIGSIZE",
+    "set_style",
+    "axes",
+    "learning_curves",
+    "sweep",
+    "weight_histograms",
+    "decision_boundary",
+    "color",
+]
 
 #: Okabe & Ito (2008) palette, black last.
-OKABE_ITO = ["#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#F0E442",
-             "#000000"]
+OKABE_ITO = ["#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#F0E442", "#000000"]
 #: Default size of one panel, in inches. Wider figures are ``(FIGSIZE[0] * ncols, ...)``.
 FIGSIZE = (4.8, 3.4)
 LINESTYLES = {"train": "-", "val": "--", "test": ":"}
@@ -27,19 +35,21 @@ LINESTYLES = {"train": "-", "val": "--", "test": ":"}
 
 def set_style() -> None:
     """Apply the book's matplotlib style (palette, sizes, light grid)."""
-    mpl.rcParams.update({
-        "axes.prop_cycle": mpl.cycler(color=OKABE_ITO),
-        "figure.figsize": FIGSIZE,
-        "figure.dpi": 100,
-        "savefig.dpi": 150,
-        "axes.grid": True,
-        "grid.alpha": 0.3,
-        "axes.spines.top": False,
-        "axes.spines.right": False,
-        "legend.frameon": False,
-        "font.size": 10,
-        "figure.constrained_layout.use": True,
-    })
+    mpl.rcParams.update(
+        {
+            "axes.prop_cycle": mpl.cycler(color=OKABE_ITO),
+            "figure.figsize": FIGSIZE,
+            "figure.dpi": 100,
+            "savefig.dpi": 150,
+            "axes.grid": True,
+            "grid.alpha": 0.3,
+            "axes.spines.top": False,
+            "axes.spines.right": False,
+            "legend.frameon": False,
+            "font.size": 10,
+            "figure.constrained_layout.use": True,
+        }
+    )
 
 
 def color(i: int) -> str:
@@ -61,12 +71,17 @@ def _band(ax, x, values, *, c, ls, label):
     ax.plot(x, mean, color=c, ls=ls, label=label)
     if values.shape[0] > 1:
         std = np.nanstd(values, axis=0)
-        ax.fill_between(x, mean - std, mean + std, color=c,
-                        alpha=0.2, lw=0)
+        ax.fill_between(x, mean - std, mean + std, color=c, alpha=0.2, lw=0)
 
 
-def learning_curves(runs: Mapping[str, Sequence], metric: str = "data_loss", *, ax=None,
-                    logy: bool = False, splits: Sequence[str] = ("train", "val")):
+def learning_curves(
+    runs: Mapping[str, Sequence],
+    metric: str = "data_loss",
+    *,
+    ax=None,
+    logy: bool = False,
+    splits: Sequence[str] = ("train", "val"),
+):
     """Training (solid) and validation (dashed) curves, one colour per setting, with a band
     of ± one standard deviation over seeds.
 
@@ -89,8 +104,14 @@ def learning_curves(runs: Mapping[str, Sequence], metric: str = "data_loss", *, 
             vals = np.full((len(rs), n), np.nan)
             for j, r in enumerate(rs):
                 vals[j, : len(r.history[key])] = r.history[key]
-            _band(ax, np.arange(1, n + 1), vals, c=color(i), ls=LINESTYLES[split],
-                  label=f"{label} ({split})" if len(runs) > 1 else split)
+            _band(
+                ax,
+                np.arange(1, n + 1),
+                vals,
+                c=color(i),
+                ls=LINESTYLES[split],
+                label=f"{label} ({split})" if len(runs) > 1 else split,
+            )
     ax.set_xlabel("epoch")
     ax.set_ylabel(metric.replace("_", " "))
     if logy:
@@ -99,8 +120,16 @@ def learning_curves(runs: Mapping[str, Sequence], metric: str = "data_loss", *, 
     return ax
 
 
-def sweep(x: Sequence[float], series: Mapping[str, np.ndarray], *, ax=None, xlabel: str = "",
-          ylabel: str = "", logx: bool = False, logy: bool = False):
+def sweep(
+    x: Sequence[float],
+    series: Mapping[str, np.ndarray],
+    *,
+    ax=None,
+    xlabel: str = "",
+    ylabel: str = "",
+    logx: bool = False,
+    logy: bool = False,
+):
     """Mean ± std over seeds of one or more quantities against a hyper-parameter.
 
     Args:
@@ -117,8 +146,17 @@ def sweep(x: Sequence[float], series: Mapping[str, np.ndarray], *, ax=None, xlab
     for i, (label, values) in enumerate(series.items()):
         values = np.asarray(values, dtype=float).reshape(len(x), -1)
         ls = "-" if label.startswith("train") else "--"
-        ax.errorbar(x, values.mean(axis=1), yerr=values.std(axis=1) if values.shape[1] > 1 else None,
-                    color=color(i), ls=ls, marker="o", ms=4, capsize=3, label=label)
+        ax.errorbar(
+            x,
+            values.mean(axis=1),
+            yerr=values.std(axis=1) if values.shape[1] > 1 else None,
+            color=color(i),
+            ls=ls,
+            marker="o",
+            ms=4,
+            capsize=3,
+            label=label,
+        )
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
     if logx:
@@ -129,8 +167,9 @@ def sweep(x: Sequence[float], series: Mapping[str, np.ndarray], *, ax=None, xlab
     return ax
 
 
-def weight_histograms(weights: Mapping[str, np.ndarray], *, ax=None, bins: int = 60,
-                      logy: bool = True):
+def weight_histograms(
+    weights: Mapping[str, np.ndarray], *, ax=None, bins: int = 60, logy: bool = True
+):
     """Overlaid histograms of weight values, one colour per setting.
 
     Args:
@@ -155,8 +194,9 @@ def weight_histograms(weights: Mapping[str, np.ndarray], *, ax=None, bins: int =
     return ax
 
 
-def decision_boundary(predict, x: np.ndarray, y: np.ndarray, *, ax=None, resolution: int = 200,
-                      title: str = ""):
+def decision_boundary(
+    predict, x: np.ndarray, y: np.ndarray, *, ax=None, resolution: int = 200, title: str = ""
+):
     """Filled class regions of a 2-D classifier, with the data on top.
 
     Args:
@@ -170,15 +210,24 @@ def decision_boundary(predict, x: np.ndarray, y: np.ndarray, *, ax=None, resolut
     if ax is None:
         _, ax = axes()
     pad = 0.5
-    gx, gy = np.meshgrid(np.linspace(x[:, 0].min() - pad, x[:, 0].max() + pad, resolution),
-                         np.linspace(x[:, 1].min() - pad, x[:, 1].max() + pad, resolution))
+    gx, gy = np.meshgrid(
+        np.linspace(x[:, 0].min() - pad, x[:, 0].max() + pad, resolution),
+        np.linspace(x[:, 1].min() - pad, x[:, 1].max() + pad, resolution),
+    )
     grid = np.c_[gx.ravel(), gy.ravel()].astype("float32")
     z = np.asarray(predict(grid)).argmax(axis=1).reshape(gx.shape)
     cmap = mpl.colors.ListedColormap([color(i) for i in range(int(y.max()) + 1)])
     ax.contourf(gx, gy, z, alpha=0.25, cmap=cmap, levels=np.arange(-0.5, y.max() + 1))
     for k in range(int(y.max()) + 1):
-        ax.scatter(*x[y == k].T, s=10, color=color(k), marker="os^v"[k % 4],
-                   edgecolor="k", lw=0.3, label=f"class {k}")
+        ax.scatter(
+            *x[y == k].T,
+            s=10,
+            color=color(k),
+            marker="os^v"[k % 4],
+            edgecolor="k",
+            lw=0.3,
+            label=f"class {k}",
+        )
     ax.set_xlabel("$x_1$")
     ax.set_ylabel("$x_2$")
     if title:

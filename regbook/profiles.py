@@ -49,10 +49,12 @@ class Profile:
 
 
 PROFILES: dict[str, Profile] = {
-    "quick": Profile("quick", n_seeds=3, epoch_scale=1.0, data_scale=1.0, allow_online=False,
-                     batch_size=256),
-    "full": Profile("full", n_seeds=5, epoch_scale=3.0, data_scale=4.0, allow_online=True,
-                    batch_size=128),
+    "quick": Profile(
+        "quick", n_seeds=3, epoch_scale=1.0, data_scale=1.0, allow_online=False, batch_size=256
+    ),
+    "full": Profile(
+        "full", n_seeds=5, epoch_scale=3.0, data_scale=4.0, allow_online=True, batch_size=128
+    ),
 }
 
 

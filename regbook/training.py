@@ -32,8 +32,12 @@ from .errors import RegbookError, check_choice, check_nonnegative, check_positiv
 
 __all__ = ["Run", "Runs", "make_optimizer", "train", "train_seeds", "kernel_weights"]
 
-OPTIMIZERS = {"sgd": keras.optimizers.SGD, "adam": keras.optimizers.Adam,
-              "adamw": keras.optimizers.AdamW, "rmsprop": keras.optimizers.RMSprop}
+OPTIMIZERS = {
+    "sgd": keras.optimizers.SGD,
+    "adam": keras.optimizers.Adam,
+    "adamw": keras.optimizers.AdamW,
+    "rmsprop": keras.optimizers.RMSprop,
+}
 
 
 @dataclass
@@ -94,13 +98,20 @@ class Runs(list):
 
     def summary(self, keys: Sequence[str] = ("train_accuracy", "val_accuracy")) -> str:
         """One line: ``label: key mean ± std, ...``."""
-        parts = [f"{k} {self.mean(k):.3f} ± {self.std(k):.3f}" for k in keys
-                 if self and k in self[0].final]
+        parts = [
+            f"{k} {self.mean(k):.3f} ± {self.std(k):.3f}"
+            for k in keys
+            if self and k in self[0].final
+        ]
         return f"{self.label}: " + ", ".join(parts)
 
 
-def make_optimizer(name: str | keras.optimizers.Optimizer = "adam", lr: float = 1e-3,
-                   weight_decay: float | None = None, **kwargs) -> keras.optimizers.Optimizer:
+def make_optimizer(
+    name: str | keras.optimizers.Optimizer = "adam",
+    lr: float = 1e-3,
+    weight_decay: float | None = None,
+    **kwargs,
+) -> keras.optimizers.Optimizer:
     """A Keras optimizer by name, with checked learning rate and decoupled weight decay.
 
     Args:
@@ -125,9 +136,13 @@ def make_optimizer(name: str | keras.optimizers.Optimizer = "adam", lr: float = 
 
 def _loss_and_metrics(task: str):
     if task == "classification":
-        return (keras.losses.SparseCategoricalCrossentropy(from_logits=True),
-                [keras.metrics.SparseCategoricalCrossentropy(from_logits=True, name="data_loss"),
-                 keras.metrics.SparseCategoricalAccuracy(name="accuracy")])
+        return (
+            keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+            [
+                keras.metrics.SparseCategoricalCrossentropy(from_logits=True, name="data_loss"),
+                keras.metrics.SparseCategoricalAccuracy(name="accuracy"),
+            ],
+        )
     return keras.losses.MeanSquaredError(), [keras.metrics.MeanSquaredError(name="data_loss")]
 
 
@@ -163,14 +178,16 @@ class _Validation(keras.callbacks.Callback):
 
             def fn():
                 logits = model(x, training=False)
-                hits = tf.cast(tf.equal(tf.argmax(logits, axis=-1), tf.cast(y, tf.int64)),
-                               tf.float32)
+                hits = tf.cast(
+                    tf.equal(tf.argmax(logits, axis=-1), tf.cast(y, tf.int64)), tf.float32
+                )
                 return {"data_loss": xent(y, logits), "accuracy": tf.reduce_mean(hits)}
         else:
             mse = keras.losses.MeanSquaredError()
 
             def fn():
                 return {"data_loss": mse(y, model(x, training=False))}
+
         return tf.function(fn)
 
     def on_epoch_end(self, epoch, logs=None):
@@ -185,8 +202,10 @@ class _Validation(keras.callbacks.Callback):
 
 def kernel_weights(model: keras.Model) -> np.ndarray:
     """All kernel (not bias, not batch-norm) weights of ``model`` as one flat array."""
-    return np.concatenate([v.numpy().ravel() for v in model.trainable_weights
-                           if v.path.endswith("kernel")] or [np.zeros(0)])
+    return np.concatenate(
+        [v.numpy().ravel() for v in model.trainable_weights if v.path.endswith("kernel")]
+        or [np.zeros(0)]
+    )
 
 
 def train(
@@ -230,8 +249,9 @@ def train(
         The :class:`Run`.
     """
     if not isinstance(data, Dataset):
-        raise RegbookError(f"data must be a regbook Dataset (from regbook.data.load), "
-                           f"got {type(data).__name__}.")
+        raise RegbookError(
+            f"data must be a regbook Dataset (from regbook.data.load), got {type(data).__name__}."
+        )
     epochs = check_positive_int("epochs", epochs)
     validation_freq = check_positive_int("validation_freq", validation_freq)
     n = len(data.y_train)
@@ -241,18 +261,30 @@ def train(
     net = model(seed) if callable(model) and not isinstance(model, keras.Model) else model
     loss, metrics = _loss_and_metrics(data.task)
     steps = math.ceil(n / batch_size)
-    net.compile(optimizer=make_optimizer(optimizer, lr, weight_decay, **(optimizer_kwargs or {})),
-                loss=loss, metrics=metrics, steps_per_execution=steps)
+    net.compile(
+        optimizer=make_optimizer(optimizer, lr, weight_decay, **(optimizer_kwargs or {})),
+        loss=loss,
+        metrics=metrics,
+        steps_per_execution=steps,
+    )
     train_ds = _pipeline(data.x_train, data.y_train, batch_size, seed, train=True)
     if len(data.y_val) <= 8192:  # one compiled pass; see _Validation
-        fit_kw = {"callbacks": [_Validation(data.x_val, data.y_val, data.task, validation_freq),
-                                *callbacks]}
+        fit_kw = {
+            "callbacks": [
+                _Validation(data.x_val, data.y_val, data.task, validation_freq),
+                *callbacks,
+            ]
+        }
     else:
-        fit_kw = {"callbacks": list(callbacks), "validation_freq": validation_freq,
-                  "validation_data": _pipeline(data.x_val, data.y_val, 4096, seed, train=False)}
+        fit_kw = {
+            "callbacks": list(callbacks),
+            "validation_freq": validation_freq,
+            "validation_data": _pipeline(data.x_val, data.y_val, 4096, seed, train=False),
+        }
     start = time.perf_counter()
-    hist = net.fit(train_ds, epochs=epochs, steps_per_epoch=steps, shuffle=False, verbose=0,
-                   **fit_kw)
+    hist = net.fit(
+        train_ds, epochs=epochs, steps_per_epoch=steps, shuffle=False, verbose=0, **fit_kw
+    )
     wall = time.perf_counter() - start
     raw = hist.history
     run_epochs = len(raw["loss"])
@@ -267,8 +299,11 @@ def train(
         else:
             history[key] = values
     final: dict[str, float] = {"penalty": float(sum(float(v) for v in net.losses))}
-    splits = {"train": (data.x_train, data.y_train), "val": (data.x_val, data.y_val),
-              "test": (data.x_test, data.y_test)}
+    splits = {
+        "train": (data.x_train, data.y_train),
+        "val": (data.x_val, data.y_val),
+        "test": (data.x_test, data.y_test),
+    }
     for split in evaluate:
         x, y = splits[check_choice("split", split, splits)]
         res = net.evaluate(_pipeline(x, y, 4096, seed, train=False), verbose=0, return_dict=True)
@@ -278,8 +313,10 @@ def train(
     run = Run(label, seed, history, final, wall, run_epochs, net if keep_model else None)
     if verbose:
         shown = {k: final[k] for k in ("val_accuracy", "val_data_loss") if k in final}
-        print(f"{label or net.name} seed {seed}: {run_epochs} epochs in {wall:.1f} s, "
-              + ", ".join(f"{k} {v:.3f}" for k, v in shown.items()))
+        print(
+            f"{label or net.name} seed {seed}: {run_epochs} epochs in {wall:.1f} s, "
+            + ", ".join(f"{k} {v:.3f}" for k, v in shown.items())
+        )
     return run
 
 

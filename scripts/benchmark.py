@@ -35,8 +35,12 @@ def run_one(path: str, save: str | None) -> None:
     from nbclient import NotebookClient
 
     nb = nbformat.read(path, as_version=4)
-    client = NotebookClient(nb, timeout=900, kernel_name="python3",
-                            resources={"metadata": {"path": str(Path(path).parent)}})
+    client = NotebookClient(
+        nb,
+        timeout=900,
+        kernel_name="python3",
+        resources={"metadata": {"path": str(Path(path).parent)}},
+    )
     start = time.perf_counter()
     error = ""
     try:
@@ -88,8 +92,10 @@ def main() -> int:
     for name, wall, mem, status in rows:
         print(f"| {name:<{width}} | {wall:8.1f} | {mem:14.0f} | {status} |")
     total = sum(r[1] for r in rows)
-    print(f"| {'total':<{width}} | {total:8.1f} | {'':>14} | "
-          f"{'ok' if total <= BOOK_BUDGET_S else 'OVER BOOK BUDGET'} |")
+    print(
+        f"| {'total':<{width}} | {total:8.1f} | {'':>14} | "
+        f"{'ok' if total <= BOOK_BUDGET_S else 'OVER BOOK BUDGET'} |"
+    )
     return 1 if failed or total > BOOK_BUDGET_S else 0
 
 

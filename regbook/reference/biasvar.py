@@ -41,5 +41,9 @@ def bias_variance(predictions: np.ndarray, f_true: np.ndarray, noise_var: float)
     mean_pred = predictions.mean(axis=0)
     bias2 = float(np.mean((mean_pred - f_true) ** 2))
     variance = float(np.mean(predictions.var(axis=0)))
-    return {"bias2": bias2, "variance": variance, "noise": float(noise_var),
-            "total": bias2 + variance + float(noise_var)}
+    return {
+        "bias2": bias2,
+        "variance": variance,
+        "noise": float(noise_var),
+        "total": bias2 + variance + float(noise_var),
+    }

@@ -9,8 +9,9 @@ import numpy as np
 __all__ = ["numerical_gradient", "relative_error"]
 
 
-def numerical_gradient(f: Callable[[np.ndarray], float], x: np.ndarray,
-                       eps: float = 1e-6) -> np.ndarray:
+def numerical_gradient(
+    f: Callable[[np.ndarray], float], x: np.ndarray, eps: float = 1e-6
+) -> np.ndarray:
     """Central-difference gradient of a scalar function.
 
     Args:

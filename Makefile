@@ -1,0 +1,40 @@
+# The README's two commands are `make book` and `make test`. Both create the virtual
+# environment .venv on first use (and again when requirements change).
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+# The Jupyter kernel is started as `python` from PATH: make that the venv's interpreter.
+export PATH := $(CURDIR)/$(BIN):$(PATH)
+
+.PHONY: book test lint format benchmark clean
+
+$(STAMP): requirements.txt pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -r requirements.txt
+	touch $(STAMP)
+
+## Build the website into _build/html (executes every notebook; cached between builds).
+book: $(STAMP)
+	$(BIN)/jupyter-book build -W -n --keep-going .
+
+## Unit tests, nbval over every notebook, lint, and the zero-warning book build.
+test: $(STAMP)
+	$(BIN)/python -m pytest
+
+lint: $(STAMP)
+	$(BIN)/ruff check regbook tests notebooks scripts
+	$(BIN)/ruff format --check regbook tests notebooks scripts
+
+format: $(STAMP)
+	$(BIN)/python scripts/clean_notebooks.py
+	$(BIN)/ruff format regbook tests notebooks scripts
+	$(BIN)/ruff check --fix regbook tests notebooks scripts
+
+## Time every notebook (quick profile) and print the table with the budgets.
+benchmark: $(STAMP)
+	$(BIN)/python scripts/benchmark.py
+
+clean:
+	rm -rf _build .pytest_cache

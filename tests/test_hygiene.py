@@ -1,0 +1,86 @@
+"""Project rules that keep the book consistent: clean notebooks, every notebook in the
+table of contents, the house skeleton, one repository URL, and CI = the README's command."""
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
+CONFIG = yaml.safe_load((ROOT / "_config.yml").read_text())
+REPO_URL = CONFIG["repository"]["url"].rstrip("/")
+REPO_PATH = REPO_URL.split("github.com/")[1]
+ALLOWED_NB_METADATA = {"kernelspec", "jupytext", "language_info"}
+
+
+def load(path):
+    return json.loads(path.read_text())
+
+
+def test_there_are_notebooks():
+    assert NOTEBOOKS
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_notebook_committed_clean(path):
+    nb = load(path)
+    for i, cell in enumerate(nb["cells"]):
+        if cell["cell_type"] == "code":
+            assert not cell.get("outputs"), f"{path.name} cell {i} has outputs"
+            assert cell.get("execution_count") is None, f"{path.name} cell {i} has a count"
+        extra = set(cell.get("metadata", {})) - {"tags", "jupyter"}
+        assert not extra, f"{path.name} cell {i} has metadata {extra}"
+    assert set(nb["metadata"]) <= ALLOWED_NB_METADATA, set(nb["metadata"])
+    assert nb["metadata"]["kernelspec"]["name"] == "python3"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_notebook_name_and_toc_entry(path):
+    assert re.fullmatch(r"\d\d_[a-z0-9]+(-[a-z0-9]+)*\.ipynb", path.name), path.name
+    toc = (ROOT / "_toc.yml").read_text()
+    assert f"notebooks/{path.stem}" in toc, f"{path.name} is not in _toc.yml"
+
+
+def test_toc_entries_exist():
+    toc = (ROOT / "_toc.yml").read_text()
+    for entry in re.findall(r"file:\s*(\S+)", toc):
+        matches = list(ROOT.glob(entry + ".*"))
+        assert matches, f"_toc.yml lists {entry}, which does not exist"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_notebook_follows_the_house_skeleton(path):
+    nb = load(path)
+    md = "\n".join("".join(c["source"]) for c in nb["cells"] if c["cell_type"] == "markdown")
+    code = ["".join(c["source"]) for c in nb["cells"] if c["cell_type"] == "code"]
+    assert md.lstrip().startswith("# "), "starts with an H1 title"
+    for heading in ("## Setup", "## Summary", "## Exercises"):
+        assert heading in md, f"{path.name} lacks '{heading}'"
+    assert "Learning goals" in md or "learning goals" in md
+    colab = f"https://colab.research.google.com/github/{REPO_PATH}/blob/main/notebooks/{path.name}"
+    assert colab in md, f"{path.name}: the Colab link must point to {colab}"
+    install = [c for c in nb["cells"] if "google.colab" in "".join(c["source"])]
+    assert install, f"{path.name} has no guarded Colab install cell"
+    cell = install[0]
+    src = "".join(cell["source"])
+    assert 'if "google.colab" in sys.modules:' in src
+    assert f"git+{REPO_URL}@" in src, "the install line must use the URL from _config.yml"
+    assert "remove-cell" in cell["metadata"].get("tags", []), "hide the install cell on the site"
+    assert any("regbook.setup(" in c for c in code), "Setup calls regbook.setup()"
+    setup = [c for c in code if "google.colab" not in c]
+    first = next(c for c in setup if re.search(r"^\s*(import|from) ", c, re.M))
+    first_line = next(ln for ln in first.splitlines() if re.match(r"\s*(import|from) ", ln))
+    assert first_line == "import regbook", "import regbook before TensorFlow/Keras"
+    assert "assert " in "\n".join(code), "claims are asserted in code"
+
+
+def test_ci_runs_the_readme_test_command_verbatim():
+    readme = (ROOT / "README.md").read_text()
+    ci = (ROOT / ".ci" / "run").read_text()
+    m = re.search(r"<!-- test-command -->\s*```(?:bash|sh)?\n(.+?)\n```", readme, re.S)
+    assert m, "README marks its test command with <!-- test-command -->"
+    command = m.group(1).strip()
+    assert command in ci.splitlines(), f".ci/run must run `{command}` verbatim"
