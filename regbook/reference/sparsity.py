@@ -1,0 +1,384 @@
+"""L1, elastic net and proximal gradient descent (chapter 3).
+
+The penalties use the book's convention (the one :func:`regbook.models.regularizer` takes):
+
+* L1: ``λ·‖w‖₁ = λ·Σ|w_i|``;
+* elastic net: ``λ·(α·‖w‖₁ + (1−α)/2·‖w‖₂²)`` with ``α ∈ [0, 1]`` the L1 share;
+  ``keras.regularizers.L1L2(l1=λα, l2=λ(1−α)/2)`` adds the same value.
+
+The linear-regression solvers minimise
+
+    J(w) = 1/(2n)·‖y − X w‖₂² + λ·(α·‖w‖₁ + (1−α)/2·‖w‖₂²),
+
+which is exactly scikit-learn's objective for ``Lasso(alpha=λ)`` (α = 1) and
+``ElasticNet(alpha=λ, l1_ratio=α)`` with ``fit_intercept=False``.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import numpy as np
+
+from ..errors import RegbookError, check_nonnegative, check_positive_int
+
+__all__ = [
+    "l1_penalty",
+    "l1_subgradient",
+    "elastic_net_penalty",
+    "elastic_net_gradient",
+    "soft_threshold",
+    "prox_l1",
+    "prox_elastic_net",
+    "elastic_net_objective",
+    "lambda_max",
+    "laplace_map_lambda",
+    "FitResult",
+    "ista",
+    "subgradient_descent",
+]
+
+
+def _check_alpha(alpha) -> float:
+    a = check_nonnegative("alpha", alpha)
+    if a > 1.0:
+        raise RegbookError(
+            f"alpha (the L1 share of the elastic net) must be in [0, 1], got {alpha!r}."
+        )
+    return a
+
+
+def _check_step(step) -> float:
+    s = check_nonnegative("step", step)
+    if s == 0.0:
+        raise RegbookError("step (the learning rate η) must be > 0.")
+    return s
+
+
+def _as_array(name: str, value) -> np.ndarray:
+    arr = np.asarray(value, dtype=float)
+    if not np.all(np.isfinite(arr)):
+        raise RegbookError(f"{name} must contain only finite numbers.")
+    return arr
+
+
+def _check_xy(X, y) -> tuple[np.ndarray, np.ndarray]:
+    X, y = _as_array("X", X), _as_array("y", y)
+    if X.ndim != 2:
+        raise RegbookError(f"X must be a 2-D array (n_samples, n_features), got shape {X.shape}.")
+    if y.ndim != 1 or len(y) != len(X):
+        raise RegbookError(
+            f"y must be a 1-D array with one target per row of X ({len(X)}), got shape {y.shape}."
+        )
+    return X, y
+
+
+def l1_penalty(w: np.ndarray, lambda_: float) -> float:
+    """The L1 penalty ``λ·Σ|w_i|`` (chapter 3).
+
+    Args:
+        w: weights, any shape.
+        lambda_: strength λ ≥ 0.
+
+    Returns:
+        The penalty, a float (``keras.regularizers.L1(l1=λ)`` gives the same value).
+    """
+    lam = check_nonnegative("lambda_", lambda_)
+    return lam * float(np.abs(_as_array("w", w)).sum())
+
+
+def l1_subgradient(w: np.ndarray, lambda_: float) -> np.ndarray:
+    """The subgradient ``λ·sign(w)`` of the L1 penalty, with 0 at ``w_i = 0`` (chapter 3).
+
+    Away from 0 this is the gradient. At ``w_i = 0`` every value in ``[−λ, λ]`` is a
+    subgradient; 0 is the one TensorFlow's gradient of ``|w|`` returns, and the one of
+    smallest magnitude.
+
+    Args:
+        w: weights, any shape.
+        lambda_: strength λ ≥ 0.
+
+    Returns:
+        Array shaped like ``w``.
+    """
+    lam = check_nonnegative("lambda_", lambda_)
+    return lam * np.sign(_as_array("w", w))
+
+
+def elastic_net_penalty(w: np.ndarray, lambda_: float, alpha: float) -> float:
+    """The elastic-net penalty ``λ·(α·‖w‖₁ + (1−α)/2·‖w‖₂²)`` (chapter 3).
+
+    Args:
+        w: weights, any shape.
+        lambda_: strength λ ≥ 0.
+        alpha: the L1 share α in [0, 1] (1: L1 only, 0: the book's L2, λ/2·‖w‖²).
+
+    Returns:
+        The penalty, equal to ``keras.regularizers.L1L2(l1=λα, l2=λ(1−α)/2)``'s value.
+    """
+    lam, a = check_nonnegative("lambda_", lambda_), _check_alpha(alpha)
+    w = _as_array("w", w)
+    return lam * (a * float(np.abs(w).sum()) + (1 - a) / 2 * float((w**2).sum()))
+
+
+def elastic_net_gradient(w: np.ndarray, lambda_: float, alpha: float) -> np.ndarray:
+    """The (sub)gradient ``λ·(α·sign(w) + (1−α)·w)`` of the elastic-net penalty (chapter 3).
+
+    Args:
+        w: weights, any shape.
+        lambda_: strength λ ≥ 0.
+        alpha: the L1 share α in [0, 1].
+
+    Returns:
+        Array shaped like ``w`` (the L1 part is 0 where ``w_i = 0``, as in
+        :func:`l1_subgradient`).
+    """
+    lam, a = check_nonnegative("lambda_", lambda_), _check_alpha(alpha)
+    w = _as_array("w", w)
+    return lam * (a * np.sign(w) + (1 - a) * w)
+
+
+def soft_threshold(z: np.ndarray, tau: float) -> np.ndarray:
+    """Soft-thresholding ``S_τ(z) = sign(z)·max(|z| − τ, 0)``, elementwise (chapter 3).
+
+    It solves ``min_w ½(w − z)² + τ|w|`` for each element.
+
+    Args:
+        z: input, any shape.
+        tau: threshold τ ≥ 0.
+
+    Returns:
+        Array shaped like ``z``: 0 where ``|z| ≤ τ``, else ``z`` moved τ towards 0.
+    """
+    t = check_nonnegative("tau", tau)
+    z = _as_array("z", z)
+    return np.sign(z) * np.maximum(np.abs(z) - t, 0.0)
+
+
+def prox_l1(z: np.ndarray, step: float, lambda_: float) -> np.ndarray:
+    """The proximal step of ``λ‖w‖₁`` with step η: ``argmin_w ½‖w − z‖² + ηλ‖w‖₁`` (chapter 3).
+
+    Args:
+        z: the point after the gradient step on the data loss, any shape.
+        step: the learning rate η > 0.
+        lambda_: strength λ ≥ 0.
+
+    Returns:
+        ``soft_threshold(z, η·λ)``, shaped like ``z``.
+    """
+    return soft_threshold(z, _check_step(step) * check_nonnegative("lambda_", lambda_))
+
+
+def prox_elastic_net(z: np.ndarray, step: float, lambda_: float, alpha: float) -> np.ndarray:
+    """The proximal step of the elastic net (chapter 3):
+    ``argmin_w ½‖w − z‖² + η·λ·(α‖w‖₁ + (1−α)/2·‖w‖²) = S_{ηλα}(z) / (1 + ηλ(1−α))``.
+
+    Args:
+        z: the point after the gradient step on the data loss, any shape.
+        step: the learning rate η > 0.
+        lambda_: strength λ ≥ 0.
+        alpha: the L1 share α in [0, 1].
+
+    Returns:
+        Array shaped like ``z``.
+    """
+    eta, lam, a = _check_step(step), check_nonnegative("lambda_", lambda_), _check_alpha(alpha)
+    return soft_threshold(z, eta * lam * a) / (1.0 + eta * lam * (1.0 - a))
+
+
+def elastic_net_objective(
+    X: np.ndarray, y: np.ndarray, w: np.ndarray, lambda_: float, alpha: float = 1.0
+) -> float:
+    """``J(w) = 1/(2n)·‖y − Xw‖² + λ(α‖w‖₁ + (1−α)/2·‖w‖²)``, scikit-learn's scaling (chapter 3).
+
+    Args:
+        X: inputs, shape ``(n, d)``; y: targets, shape ``(n,)``.
+        w: coefficients, shape ``(d,)``.
+        lambda_, alpha: strength λ ≥ 0 and L1 share α in [0, 1] (α = 1: the lasso).
+
+    Returns:
+        The objective, a float.
+    """
+    X, y = _check_xy(X, y)
+    w = _as_array("w", w)
+    if w.shape != (X.shape[1],):
+        raise RegbookError(f"w must have shape ({X.shape[1]},) to match X, got {w.shape}.")
+    r = y - X @ w
+    return float(r @ r) / (2 * len(y)) + elastic_net_penalty(w, lambda_, alpha)
+
+
+def lambda_max(X: np.ndarray, y: np.ndarray, alpha: float = 1.0) -> float:
+    """The smallest λ at which ``w = 0`` minimises :func:`elastic_net_objective` (chapter 3).
+
+    ``w = 0`` is optimal iff ``|x_jᵀy|/n ≤ λα`` for every feature j, so
+    ``λ_max = max_j |x_jᵀy| / (n·α)``.
+
+    Args:
+        X: inputs, shape ``(n, d)``; y: targets, shape ``(n,)``.
+        alpha: the L1 share α in (0, 1] (for α = 0 no finite λ gives exact zeros).
+
+    Returns:
+        λ_max, a float.
+    """
+    X, y = _check_xy(X, y)
+    a = _check_alpha(alpha)
+    if a == 0.0:
+        raise RegbookError("lambda_max needs alpha > 0: pure L2 never sets weights exactly to 0.")
+    return float(np.max(np.abs(X.T @ y)) / (len(y) * a))
+
+
+def laplace_map_lambda(noise_std: float, scale: float, n: int) -> float:
+    """The lasso λ whose solution is the MAP estimate under a Laplace prior (chapter 3).
+
+    With ``y = Xw + ε``, ``ε ~ N(0, σ²I)`` and independent priors
+    ``p(w_j) = exp(−|w_j|/b) / (2b)``, the negative log posterior is
+    ``n/σ² · [1/(2n)·‖y − Xw‖² + σ²/(n·b)·‖w‖₁] + const``, so ``λ = σ²/(n·b)``.
+
+    Args:
+        noise_std: σ > 0, the noise standard deviation.
+        scale: b > 0, the scale of the Laplace prior.
+        n: the number of training examples.
+
+    Returns:
+        λ = σ² / (n·b).
+    """
+    sigma, b = check_nonnegative("noise_std", noise_std), check_nonnegative("scale", scale)
+    if sigma == 0.0 or b == 0.0:
+        raise RegbookError("noise_std and scale must be > 0 for the Laplace-prior MAP estimate.")
+    return sigma**2 / (check_positive_int("n", n) * b)
+
+
+class FitResult(NamedTuple):
+    """What :func:`ista` and :func:`subgradient_descent` return.
+
+    Attributes:
+        w: the coefficients, shape ``(d,)``.
+        n_iter: iterations run.
+        converged: whether the stopping tolerance was reached (always False for the
+            subgradient method, which has no such test).
+        objective: :func:`elastic_net_objective` after each iteration, shape ``(n_iter,)``.
+    """
+
+    w: np.ndarray
+    n_iter: int
+    converged: bool
+    objective: np.ndarray
+
+
+def _setup(X, y, lambda_, alpha, step, n_iter, w0):
+    X, y = _check_xy(X, y)
+    lam, a = check_nonnegative("lambda_", lambda_), _check_alpha(alpha)
+    n_iter = check_positive_int("n_iter", n_iter)
+    n, d = X.shape
+    lipschitz = float(np.linalg.norm(X, 2) ** 2) / n  # of the data term's gradient
+    eta = 1.0 / max(lipschitz, 1e-12) if step is None else _check_step(step)
+    w = np.zeros(d) if w0 is None else _as_array("w0", w0).copy()
+    if w.shape != (d,):
+        raise RegbookError(f"w0 must have shape ({d},) to match X, got {w.shape}.")
+    return X, y, lam, a, n_iter, eta, w
+
+
+def ista(
+    X: np.ndarray,
+    y: np.ndarray,
+    lambda_: float,
+    alpha: float = 1.0,
+    *,
+    step: float | None = None,
+    n_iter: int = 10_000,
+    tol: float = 1e-10,
+    w0: np.ndarray | None = None,
+    accelerated: bool = False,
+) -> FitResult:
+    """Proximal gradient descent (ISTA) for the lasso (α = 1) and the elastic net (chapter 3).
+
+    Each iteration takes a gradient step on the data term and then the proximal step of
+    the penalty: ``w ← prox_{ηλ}(w − η·Xᵀ(Xw − y)/n)`` (:func:`prox_elastic_net`).
+
+    Args:
+        X: inputs, shape ``(n, d)`` (no intercept is fitted: centre the data first).
+        y: targets, shape ``(n,)``.
+        lambda_: strength λ ≥ 0, in the scaling of :func:`elastic_net_objective`.
+        alpha: L1 share α in [0, 1].
+        step: learning rate η; default ``1/L`` with ``L = ‖X‖₂²/n`` (the largest
+            eigenvalue of ``XᵀX/n``), for which each iteration cannot increase J.
+        n_iter: maximum number of iterations.
+        tol: stop when no coefficient moved by more than ``tol`` in one iteration.
+        w0: starting point, shape ``(d,)`` (default zeros; pass a previous solution to
+            warm-start a path over λ).
+        accelerated: use Nesterov momentum (FISTA): the prox-gradient step is taken from
+            an extrapolated point; same fixed points, far fewer iterations.
+
+    Returns:
+        A :class:`FitResult`.
+    """
+    X, y, lam, a, n_iter, eta, w = _setup(X, y, lambda_, alpha, step, n_iter, w0)
+    tol = check_nonnegative("tol", tol)
+    n = len(y)
+    Xty, XtX, yty = X.T @ y / n, X.T @ X / n, float(y @ y) / n
+    thresh, shrink = eta * lam * a, 1.0 + eta * lam * (1.0 - a)
+    objective = np.empty(n_iter)
+    converged, it = False, 0
+    v, t = w, 1.0  # extrapolated point and momentum counter (FISTA)
+    for it in range(1, n_iter + 1):
+        z = v - eta * (XtX @ v - Xty)
+        w_new = np.sign(z) * np.maximum(np.abs(z) - thresh, 0.0) / shrink
+        delta = float(np.max(np.abs(w_new - w), initial=0.0))
+        if accelerated:
+            t_new = (1.0 + np.sqrt(1.0 + 4.0 * t * t)) / 2.0
+            v = w_new + (t - 1.0) / t_new * (w_new - w)
+            t = t_new
+        else:
+            v = w_new
+        w = w_new
+        g = XtX @ w
+        objective[it - 1] = (
+            0.5 * (w @ g)
+            - w @ Xty
+            + 0.5 * yty
+            + lam * (a * np.abs(w).sum() + (1 - a) / 2 * (w @ w))
+        )
+        if delta <= tol:
+            converged = True
+            break
+    return FitResult(w, it, converged, objective[:it])
+
+
+def subgradient_descent(
+    X: np.ndarray,
+    y: np.ndarray,
+    lambda_: float,
+    alpha: float = 1.0,
+    *,
+    step: float | None = None,
+    n_iter: int = 10_000,
+    w0: np.ndarray | None = None,
+) -> FitResult:
+    """Plain (sub)gradient descent on :func:`elastic_net_objective` (chapter 3).
+
+    ``w ← w − η·(Xᵀ(Xw − y)/n + λ(α·sign(w) + (1−α)·w))`` with a constant step: what an
+    ordinary optimizer does with an L1 term in the loss. It gets *near* the solution but
+    keeps oscillating around 0 in the coordinates that should be exactly 0.
+
+    Args:
+        X, y, lambda_, alpha, step, w0: as in :func:`ista`.
+        n_iter: number of iterations (there is no stopping test).
+
+    Returns:
+        A :class:`FitResult` with ``converged=False``.
+    """
+    X, y, lam, a, n_iter, eta, w = _setup(X, y, lambda_, alpha, step, n_iter, w0)
+    n = len(y)
+    Xty, XtX, yty = X.T @ y / n, X.T @ X / n, float(y @ y) / n
+    objective = np.empty(n_iter)
+    g = XtX @ w
+    for it in range(n_iter):
+        w = w - eta * (g - Xty + lam * (a * np.sign(w) + (1 - a) * w))
+        g = XtX @ w
+        objective[it] = (
+            0.5 * (w @ g)
+            - w @ Xty
+            + 0.5 * yty
+            + lam * (a * np.abs(w).sum() + (1 - a) / 2 * (w @ w))
+        )
+    return FitResult(w, n_iter, False, objective)
