@@ -1,0 +1,372 @@
+"""NumPy transcriptions of the source documents' formulas and code, and their corrections.
+
+The errata appendix (``book/errata.md``) lists every mistake of the five source documents;
+the demonstrations notebook (``notebooks/13_errata-demonstrations.ipynb``) runs what this
+module implements:
+
+* document 003 §3–4: the penalised least-squares objective ``J(θ) = L(θ) + λ/2·Σθ²``, its
+  correct gradient, the document's gradient ``∇L + 2λθ``, and a faithful transcription of
+  its gradient-descent loop (:func:`doc003_gradient_descent`);
+* document 000 §4.1: the plain (sub)gradient-descent update for the L1 penalty
+  (:func:`l1_subgradient_descent`), which never produces exact zeros;
+* document 004 §3.1: the document's "elastic net" formula (:func:`doc004_elastic_net`);
+* batch normalization in training mode (:func:`batch_norm`), to compare with document
+  000 §3.3's ``y = γ·x + β``;
+* the exact average of a dropout network over all its ``2ⁿ`` masks
+  (:func:`dropout_ensemble`), against document 002's "polynomial model";
+* clipped gradient descent on least squares (:func:`clipped_gradient_descent`), against
+  document 004's "clipping is a form of regularization".
+
+Least-squares data loss throughout: ``L(θ) = (1/n)·‖Xθ − y‖²`` (the mean squared error,
+as in document 003's ``loss`` function), unless a docstring says otherwise. Introduced in
+the errata demonstrations (appendix).
+"""
+
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+
+from ..errors import RegbookError, check_nonnegative, check_positive_int
+
+__all__ = [
+    "penalized_mse",
+    "penalized_mse_gradient",
+    "doc003_text_gradient",
+    "ridge_minimizer",
+    "doc003_gradient_descent",
+    "max_stable_learning_rate",
+    "l1_subgradient_descent",
+    "doc004_elastic_net",
+    "batch_norm",
+    "dropout_ensemble",
+    "clipped_gradient_descent",
+]
+
+
+def _check_xy(X, y) -> tuple[np.ndarray, np.ndarray]:
+    X = np.asarray(X, dtype=float)
+    y = np.asarray(y, dtype=float)
+    if X.ndim != 2:
+        raise RegbookError(f"X must be a 2-D array (n, d), got shape {X.shape}.")
+    if y.ndim == 2 and y.shape[1] == 1:
+        y = y[:, 0]
+    if y.ndim != 1 or len(y) != len(X):
+        raise RegbookError(
+            f"y must have shape (n,) or (n, 1) with n = {len(X)} rows of X, got {y.shape}."
+        )
+    return X, y
+
+
+def _check_theta(theta, d: int) -> np.ndarray:
+    theta = np.asarray(theta, dtype=float)
+    if theta.ndim == 2 and theta.shape[1] == 1:
+        theta = theta[:, 0]
+    if theta.shape != (d,):
+        raise RegbookError(f"theta must have shape ({d},) or ({d}, 1), got {theta.shape}.")
+    return theta
+
+
+def _check_lr(lr) -> float:
+    lr = check_nonnegative("learning_rate", lr)
+    if lr == 0:
+        raise RegbookError("learning_rate must be > 0.")
+    return lr
+
+
+def penalized_mse(X: np.ndarray, y: np.ndarray, theta: np.ndarray, lambda_: float) -> float:
+    """Document 003's objective ``J(θ) = (1/n)·‖Xθ − y‖² + λ/2·Σθ_i²``.
+
+    Args:
+        X: inputs, shape ``(n, d)``; y: targets, shape ``(n,)`` or ``(n, 1)``.
+        theta: parameters, shape ``(d,)`` or ``(d, 1)``.
+        lambda_: λ ≥ 0 in the book's L2 convention (λ/2·Σθ²).
+
+    Returns:
+        J(θ) as a float.
+    """
+    X, y = _check_xy(X, y)
+    theta = _check_theta(theta, X.shape[1])
+    lam = check_nonnegative("lambda_", lambda_)
+    return float(np.mean((X @ theta - y) ** 2) + lam / 2 * np.sum(theta**2))
+
+
+def penalized_mse_gradient(
+    X: np.ndarray, y: np.ndarray, theta: np.ndarray, lambda_: float
+) -> np.ndarray:
+    """The correct gradient of :func:`penalized_mse`: ``(2/n)·Xᵀ(Xθ − y) + λθ``.
+
+    Args:
+        X, y, theta, lambda_: as in :func:`penalized_mse`.
+
+    Returns:
+        ∇J(θ), shape ``(d,)``.
+    """
+    X, y = _check_xy(X, y)
+    theta = _check_theta(theta, X.shape[1])
+    lam = check_nonnegative("lambda_", lambda_)
+    return 2.0 / len(y) * X.T @ (X @ theta - y) + lam * theta
+
+
+def doc003_text_gradient(
+    X: np.ndarray, y: np.ndarray, theta: np.ndarray, lambda_: float
+) -> np.ndarray:
+    """The gradient document 003 §3.2 writes for ``J = L + λ/2·R``: ``∇L + 2λθ`` (wrong).
+
+    Args:
+        X, y, theta, lambda_: as in :func:`penalized_mse`.
+
+    Returns:
+        ``(2/n)·Xᵀ(Xθ − y) + 2λθ``, shape ``(d,)``; it exceeds the true gradient by λθ.
+    """
+    X, y = _check_xy(X, y)
+    theta = _check_theta(theta, X.shape[1])
+    lam = check_nonnegative("lambda_", lambda_)
+    return 2.0 / len(y) * X.T @ (X @ theta - y) + 2 * lam * theta
+
+
+def ridge_minimizer(X: np.ndarray, y: np.ndarray, lambda_: float) -> np.ndarray:
+    """The minimiser of :func:`penalized_mse`, from its normal equations.
+
+    Setting the gradient to zero, ``(2/n)·Xᵀ(Xθ − y) + λθ = 0``, gives
+    ``θ* = (XᵀX + (nλ/2)·I)⁻¹ Xᵀy``.
+
+    Args:
+        X, y, lambda_: as in :func:`penalized_mse` (λ = 0 needs XᵀX invertible).
+
+    Returns:
+        θ*, shape ``(d,)``.
+    """
+    X, y = _check_xy(X, y)
+    lam = check_nonnegative("lambda_", lambda_)
+    n, d = X.shape
+    return np.linalg.solve(X.T @ X + n * lam / 2 * np.eye(d), X.T @ y)
+
+
+def doc003_gradient_descent(
+    X: np.ndarray,
+    y: np.ndarray,
+    theta0: np.ndarray,
+    learning_rate: float = 0.01,
+    lambda_: float = 0.01,
+    iterations: int = 1000,
+) -> np.ndarray:
+    """A faithful transcription of document 003 §4's training loop.
+
+    Each step computes the document's ``gradients = Xᵀ(Xθ − y)`` (a sum over examples, no
+    factor 2 and no division by n, although its ``loss`` is the *mean* squared error) and
+    ``regularization_gradient = λθ``, then ``θ ← θ − lr·(gradients + λθ)``. Overflow is
+    allowed to happen silently, as it would in the document's code.
+
+    Args:
+        X: inputs, shape ``(n, d)``; y: targets, shape ``(n,)`` or ``(n, 1)``.
+        theta0: initial parameters, shape ``(d,)`` or ``(d, 1)``.
+        learning_rate, lambda_, iterations: the document's ``learning_rate = 0.01``,
+            ``lambda_ = 0.01``, ``iterations = 1000`` by default.
+
+    Returns:
+        The path of parameters, shape ``(iterations + 1, d)`` (row 0 is ``theta0``).
+    """
+    X, y = _check_xy(X, y)
+    theta = _check_theta(theta0, X.shape[1]).copy()
+    lr = _check_lr(learning_rate)
+    lam = check_nonnegative("lambda_", lambda_)
+    iterations = check_positive_int("iterations", iterations)
+    path = np.empty((iterations + 1, len(theta)))
+    path[0] = theta
+    with np.errstate(over="ignore", invalid="ignore"):
+        for i in range(iterations):
+            gradients = X.T @ (X @ theta - y)
+            theta = theta - lr * (gradients + lam * theta)
+            path[i + 1] = theta
+    return path
+
+
+def max_stable_learning_rate(hessian: np.ndarray) -> float:
+    """The largest step size for which gradient descent on a quadratic converges.
+
+    On ``f(θ) = ½·θᵀHθ − bᵀθ`` the error evolves as ``e ← (I − ηH)e``; it shrinks iff
+    every eigenvalue h of H satisfies ``|1 − ηh| < 1``, i.e. ``η < 2 / h_max``.
+
+    Args:
+        hessian: symmetric positive semi-definite matrix, shape ``(d, d)``.
+
+    Returns:
+        ``2 / h_max``.
+    """
+    H = np.asarray(hessian, dtype=float)
+    if H.ndim != 2 or H.shape[0] != H.shape[1] or not np.allclose(H, H.T):
+        raise RegbookError(f"hessian must be a symmetric square matrix, got shape {H.shape}.")
+    h_max = float(np.linalg.eigvalsh(H).max())
+    if h_max <= 0:
+        raise RegbookError("hessian has no positive eigenvalue; every step size is stable.")
+    return 2.0 / h_max
+
+
+def l1_subgradient_descent(
+    X: np.ndarray,
+    y: np.ndarray,
+    lambda_: float,
+    learning_rate: float,
+    iterations: int,
+) -> np.ndarray:
+    """Document 000 §4.1's update for the L1 penalty, ``w ← w − η·(∇L + λ·sign(w))``.
+
+    The data loss here is ``L(w) = 1/(2n)·‖Xw − y‖²`` (scikit-learn's ``Lasso``
+    objective, so the result can be compared with it); ``sign(0) = 0``.
+
+    Args:
+        X: inputs, shape ``(n, d)``; y: targets, shape ``(n,)``.
+        lambda_: the L1 strength λ ≥ 0 (penalty ``λ·Σ|w_i|``).
+        learning_rate: the fixed step η > 0.
+        iterations: number of steps, starting from w = 0.
+
+    Returns:
+        The final weights, shape ``(d,)``.
+    """
+    X, y = _check_xy(X, y)
+    lam = check_nonnegative("lambda_", lambda_)
+    lr = _check_lr(learning_rate)
+    iterations = check_positive_int("iterations", iterations)
+    n, d = X.shape
+    w = np.zeros(d)
+    for _ in range(iterations):
+        w = w - lr * (X.T @ (X @ w - y) / n + lam * np.sign(w))
+    return w
+
+
+def doc004_elastic_net(
+    W: np.ndarray, alpha: float, beta1: float, beta2: float, matrix_norm: str = "spectral"
+) -> float:
+    """Document 004 §3.1's "elastic net" term, transcribed as printed:
+    ``α·(‖β₁W‖₁ + ‖β₂W‖_F²) + (1 − α)·‖W‖₂²``.
+
+    Args:
+        W: a weight matrix, shape ``(m, k)`` (a vector is treated as ``(m, 1)``).
+        alpha: the document's α in [0, 1].
+        beta1, beta2: the document's coefficients, both > 0.
+        matrix_norm: how to read ``‖W‖₂``: ``"spectral"`` (its standard meaning for a
+            matrix, the largest singular value) or ``"frobenius"``.
+
+    Returns:
+        The value of the document's expression.
+    """
+    W = np.atleast_2d(np.asarray(W, dtype=float))
+    if W.shape[0] == 1 and W.ndim == 2:
+        W = W.T
+    a = float(alpha)
+    if not 0.0 <= a <= 1.0:
+        raise RegbookError(f"alpha must be in [0, 1], got {alpha!r}.")
+    b1, b2 = check_nonnegative("beta1", beta1), check_nonnegative("beta2", beta2)
+    if b1 == 0 or b2 == 0:
+        raise RegbookError("document 004 requires beta1 > 0 and beta2 > 0.")
+    if matrix_norm == "spectral":
+        norm2_sq = float(np.linalg.norm(W, 2) ** 2)
+    elif matrix_norm == "frobenius":
+        norm2_sq = float(np.sum(W**2))
+    else:
+        raise RegbookError(f"matrix_norm must be 'spectral' or 'frobenius', got {matrix_norm!r}.")
+    return a * (np.sum(np.abs(b1 * W)) + np.sum((b2 * W) ** 2)) + (1 - a) * norm2_sq
+
+
+def batch_norm(
+    x: np.ndarray, gamma: np.ndarray | float = 1.0, beta: np.ndarray | float = 0.0, eps=1e-3
+) -> np.ndarray:
+    """Batch normalization in training mode: ``y = γ·x̂ + β`` with
+    ``x̂ = (x − μ_B) / √(σ_B² + ε)``, statistics per feature over the batch (axis 0).
+
+    Args:
+        x: a batch, shape ``(B, features)``.
+        gamma, beta: scale and shift, scalars or shape ``(features,)``.
+        eps: ε (Keras' default is 1e-3).
+
+    Returns:
+        The normalised batch, shape ``(B, features)``.
+    """
+    x = np.asarray(x, dtype=float)
+    if x.ndim != 2 or len(x) < 2:
+        raise RegbookError(
+            f"x must be a batch of shape (B, features) with B >= 2, got shape {x.shape}."
+        )
+    eps = check_nonnegative("eps", eps)
+    mu = x.mean(axis=0)
+    var = x.var(axis=0)  # biased (divide by B), as in training mode
+    return np.asarray(gamma) * (x - mu) / np.sqrt(var + eps) + np.asarray(beta)
+
+
+def dropout_ensemble(h: np.ndarray, W: np.ndarray, keep_prob: float) -> dict[str, np.ndarray]:
+    """Average a dropout layer's read-out exactly over all ``2ⁿ`` masks of its n inputs.
+
+    The sub-network with mask m ∈ {0, 1}ⁿ computes logits ``z(m) = W(m ⊙ h)`` and has
+    probability ``p^|m|·(1 − p)^(n − |m|)`` under dropout with keep probability p.
+
+    Args:
+        h: the hidden activations of one example, shape ``(n,)`` with n ≤ 16.
+        W: read-out weights, shape ``(k, n)``.
+        keep_prob: p in (0, 1].
+
+    Returns:
+        ``{"n_subnetworks": 2ⁿ, "mean_logits": E_m[z(m)] (shape (k,)),
+        "geometric_softmax": the renormalised weighted geometric mean of softmax(z(m))
+        (shape (k,))}``.
+    """
+    h = np.asarray(h, dtype=float)
+    W = np.atleast_2d(np.asarray(W, dtype=float))
+    if h.ndim != 1 or not 1 <= len(h) <= 16:
+        raise RegbookError(f"h must be a vector of 1 to 16 activations, got shape {h.shape}.")
+    if W.shape[1] != len(h):
+        raise RegbookError(f"W must have shape (k, {len(h)}), got {W.shape}.")
+    p = float(keep_prob)
+    if not 0.0 < p <= 1.0:
+        raise RegbookError(f"keep_prob must be in (0, 1], got {keep_prob!r}.")
+    masks = np.array(list(itertools.product((0.0, 1.0), repeat=len(h))))
+    kept = masks.sum(axis=1)
+    prob = p**kept * (1 - p) ** (len(h) - kept)
+    logits = (masks * h) @ W.T  # (2^n, k)
+    top = logits.max(axis=1, keepdims=True)
+    log_soft = logits - top - np.log(np.exp(logits - top).sum(axis=1, keepdims=True))
+    geo = np.exp(prob @ log_soft)
+    return {
+        "n_subnetworks": np.array(len(masks)),
+        "mean_logits": prob @ logits,
+        "geometric_softmax": geo / geo.sum(),
+    }
+
+
+def clipped_gradient_descent(
+    X: np.ndarray,
+    y: np.ndarray,
+    learning_rate: float,
+    clipnorm: float,
+    iterations: int,
+    lambda_: float = 0.0,
+) -> np.ndarray:
+    """Gradient descent on :func:`penalized_mse` with the gradient clipped to norm ≤ c.
+
+    Each step uses ``g·min(1, c/‖g‖)``, as ``keras.optimizers.SGD(clipnorm=c)`` does.
+
+    Args:
+        X, y: as in :func:`penalized_mse`.
+        learning_rate: the step η > 0.
+        clipnorm: the threshold c > 0.
+        iterations: number of steps, starting from θ = 0.
+        lambda_: optional L2 strength (book convention).
+
+    Returns:
+        The final parameters, shape ``(d,)``.
+    """
+    X, y = _check_xy(X, y)
+    lr = _check_lr(learning_rate)
+    c = check_nonnegative("clipnorm", clipnorm)
+    if c == 0:
+        raise RegbookError("clipnorm must be > 0.")
+    iterations = check_positive_int("iterations", iterations)
+    theta = np.zeros(X.shape[1])
+    for _ in range(iterations):
+        g = penalized_mse_gradient(X, y, theta, lambda_)
+        norm = np.linalg.norm(g)
+        if norm > c:
+            g = g * (c / norm)
+        theta = theta - lr * g
+    return theta
