@@ -7,7 +7,7 @@ STAMP  := $(VENV)/.installed
 # The Jupyter kernel is started as `python` from PATH: make that the venv's interpreter.
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 
-.PHONY: book test lint format benchmark clean
+.PHONY: book test lint format benchmark clean colab-venv
 
 $(STAMP): requirements.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -35,6 +35,20 @@ format: $(STAMP)
 ## Time every notebook (quick profile) and print the table with the budgets.
 benchmark: $(STAMP)
 	$(BIN)/python scripts/benchmark.py
+
+## A second environment with Colab's TensorFlow and Keras (not the CPU pins of .venv), in
+## which tests/test_colab_versions.py runs chapter 1. Created once, then reused.
+COLAB_VENV  := .venv-colab
+COLAB_PINS  := "tensorflow-cpu==2.20.*" "keras==3.13.*"
+COLAB_STAMP := $(COLAB_VENV)/.installed
+
+$(COLAB_STAMP): pyproject.toml Makefile
+	$(PYTHON) -m venv $(COLAB_VENV)
+	$(COLAB_VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(COLAB_VENV)/bin/python -m pip install --quiet $(COLAB_PINS) -e . nbclient ipykernel
+	touch $(COLAB_STAMP)
+
+colab-venv: $(COLAB_STAMP)
 
 clean:
 	rm -rf _build .pytest_cache

@@ -4,31 +4,12 @@ This executes every notebook (cached in _build/.jupyter_cache between local runs
 the slowest test. The built site is reused by the browser tests.
 """
 
-import os
 import re
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1]
-
-
-@pytest.fixture(scope="session")
-def built_book():
-    env = dict(os.environ)
-    env["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), env.get("PATH", "")])
-    cmd = [
-        str(Path(sys.executable).parent / "jupyter-book"),
-        "build",
-        "-W",
-        "-n",
-        "--keep-going",
-        ".",
-    ]
-    out = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, env=env)
-    return out, ROOT / "_build" / "html"
+# The session fixture `built_book` lives in tests/conftest.py, so that this file and
+# tests/test_browser.py share one build per test session.
 
 
 @pytest.mark.slow

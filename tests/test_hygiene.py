@@ -84,3 +84,24 @@ def test_ci_runs_the_readme_test_command_verbatim():
     assert m, "README marks its test command with <!-- test-command -->"
     command = m.group(1).strip()
     assert command in ci.splitlines(), f".ci/run must run `{command}` verbatim"
+
+
+def _package_version():
+    m = re.search(r'^version\s*=\s*"([^"]+)"', (ROOT / "pyproject.toml").read_text(), re.M)
+    assert m, "pyproject.toml has no version"
+    return m.group(1)
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_colab_install_is_pinned_to_the_package_version(path):
+    """Colab installs the release the book was built with: the tag v<version of pyproject>."""
+    version = _package_version()
+    nb = load(path)
+    install = [c for c in nb["cells"] if "google.colab" in "".join(c["source"])]
+    assert install, f"{path.name} has no guarded Colab install cell"
+    pins = re.findall(rf"git\+{re.escape(REPO_URL)}@([^\"'\s]+)", "".join(install[0]["source"]))
+    assert pins, f"{path.name}: the Colab install is not pinned to a tag"
+    assert set(pins) == {f"v{version}"}, (
+        f"{path.name}: the Colab install is pinned to {pins}, but pyproject.toml's version is "
+        f"{version}: pin it to v{version}"
+    )
