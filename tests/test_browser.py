@@ -152,8 +152,9 @@ def server(site):
 
 @pytest.fixture(scope="session")
 def browser(chromium_path):
-    sync_api = pytest.importorskip("playwright.sync_api")
-    with sync_api.sync_playwright() as pw:
+    from playwright.sync_api import sync_playwright  # in requirements.txt
+
+    with sync_playwright() as pw:
         browser = pw.chromium.launch(
             executable_path=chromium_path, headless=True, args=CHROMIUM_ARGS
         )
@@ -278,7 +279,9 @@ def test_page_loads_offline_without_errors(visit, doc):
     assert not v.console_errors, f"{doc}: console errors: {v.console_errors}"
 
 
-RAW_TEX = re.compile(r"\$\$|\\begin\{|\\end\{|\\frac|\\\(|\\\)|\\\[|\\\]|\\mathbb|\\lambda")
+# Raw TeX a reader should never see outside code: $$, a control word (\frac, \begin, ...)
+# or a math delimiter \( \) \[ \].
+RAW_TEX = re.compile(r"\$\$|\\[a-zA-Z]{2,}|\\[()\[\]]")
 
 MATH_REPORT_JS = """() => { VISIBLE
   const maths = [...document.querySelectorAll('.math')];
@@ -389,7 +392,7 @@ def test_a_solution_opens_when_clicked(browser, server, site):
     v = Visit(browser, urljoin(server, f"{doc}.html"), DESKTOP)
     try:
         sol = v.page.locator(".solution").first
-        sol.locator("button.toggle-button").first.click()
+        sol.locator("button.toggle-button").first.click(timeout=5_000)
         v.page.wait_for_timeout(500)  # the toggle animates
         opened = v.page.evaluate(SOLUTIONS_JS)[0]
         assert opened["body_visible"] > 0, "clicking a solution's title does not open it"
