@@ -1,0 +1,295 @@
+"""Label smoothing, calibration, mixup, input noise, adversarial examples, and a synthetic
+text corpus: the NumPy side of chapter 12 (applications and outlook).
+
+* :func:`smooth_labels` and :func:`label_smoothing_logit_gap`: the smoothed target
+  ``q = (1 − ε)·onehot(y) + ε/K`` and the finite logit gap that minimises the cross-entropy
+  against it {Szegedy et al. 2016};
+* :func:`expected_calibration_error`: how far confidence is from accuracy;
+* :func:`mixup`: convex combinations of pairs of examples and of their labels
+  {Zhang et al. 2018};
+* :func:`noisy_input_loss`: the expected squared error of a linear model under Gaussian
+  input noise, which equals the clean loss plus an L2 penalty {Bishop 1995};
+* :func:`fgsm` and :func:`linear_adversarial_logistic_loss`: the fast gradient sign
+  method and its exact worst case for a linear model {Goodfellow et al. 2015};
+* :func:`synthetic_reviews`: a small offline text-classification corpus with known
+  informative words.
+
+Introduced in chapter 12.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..errors import RegbookError, check_nonnegative, check_positive_int
+
+__all__ = [
+    "smooth_labels",
+    "label_smoothing_logit_gap",
+    "expected_calibration_error",
+    "mixup",
+    "noisy_input_loss",
+    "fgsm",
+    "linear_adversarial_logistic_loss",
+    "synthetic_reviews",
+    "POSITIVE_WORDS",
+    "NEGATIVE_WORDS",
+]
+
+#: Sentiment-bearing words of :func:`synthetic_reviews` (each pushes the label one way).
+POSITIVE_WORDS = (
+    "great", "excellent", "wonderful", "loved", "superb",
+    "delightful", "brilliant", "enjoyable", "charming", "moving",
+)  # fmt: skip
+NEGATIVE_WORDS = (
+    "awful", "boring", "terrible", "dull", "waste",
+    "poor", "annoying", "mess", "tedious", "disappointing",
+)  # fmt: skip
+_FILLER = (
+    "the movie film story plot actor actress scene director music script character "
+    "time people world life night house city family friend car dog book camera light "
+    "voice ending start middle minute hour year way thing place water road window door "
+    "red blue green small large old new long short early late first last other same "
+    "walk talk look turn move run sit stand open close begin finish watch listen write "
+    "read think feel seem become leave bring hold keep"
+).split()
+
+
+def _check_eps(name: str, value, upper: float = 1.0) -> float:
+    v = check_nonnegative(name, value)
+    if v >= upper:
+        raise RegbookError(f"{name} must be in [0, {upper}), got {value!r}.")
+    return v
+
+
+def smooth_labels(y: np.ndarray, n_classes: int, epsilon: float) -> np.ndarray:
+    """Label-smoothed targets ``q = (1 − ε)·onehot(y) + ε/K``.
+
+    Args:
+        y: integer class labels, shape ``(n,)``.
+        n_classes: K ≥ 2.
+        epsilon: ε in [0, 1).
+
+    Returns:
+        Targets of shape ``(n, K)``; each row sums to 1, the true class gets
+        ``1 − ε + ε/K`` and every other class ``ε/K``.
+    """
+    K = check_positive_int("n_classes", n_classes)
+    if K < 2:
+        raise RegbookError("n_classes must be at least 2.")
+    eps = _check_eps("epsilon", epsilon)
+    y = np.asarray(y)
+    if y.ndim != 1 or not np.issubdtype(y.dtype, np.integer) or y.min() < 0 or y.max() >= K:
+        raise RegbookError(f"y must be a 1-D array of integer labels in [0, {K}).")
+    return (1 - eps) * np.eye(K)[y] + eps / K
+
+
+def label_smoothing_logit_gap(epsilon: float, n_classes: int) -> float:
+    """The gap ``z_y − z_k`` (k ≠ y) at which the cross-entropy to smoothed labels is minimal.
+
+    The cross-entropy ``−Σ_k q_k log softmax(z)_k`` is minimised at ``softmax(z) = q``,
+    i.e. ``z_y − z_k = log((1 − ε + ε/K) / (ε/K))``: finite for every ε > 0 (without
+    smoothing the loss only approaches its infimum as the gap grows without bound).
+
+    Args:
+        epsilon: ε in (0, 1).
+        n_classes: K ≥ 2.
+
+    Returns:
+        The optimal logit gap.
+    """
+    eps = _check_eps("epsilon", epsilon)
+    if eps == 0:
+        raise RegbookError("epsilon must be > 0: without smoothing the optimal gap is infinite.")
+    K = check_positive_int("n_classes", n_classes)
+    if K < 2:
+        raise RegbookError("n_classes must be at least 2.")
+    return float(np.log((1 - eps + eps / K) / (eps / K)))
+
+
+def expected_calibration_error(probs: np.ndarray, y: np.ndarray, n_bins: int = 10) -> float:
+    """Expected calibration error: ``Σ_b (|B_b|/n)·|accuracy(B_b) − confidence(B_b)|``.
+
+    Examples are binned by their confidence (largest predicted probability) into
+    ``n_bins`` equal-width bins on (0, 1].
+
+    Args:
+        probs: predicted class probabilities, shape ``(n, K)``.
+        y: true labels, shape ``(n,)``.
+        n_bins: number of bins.
+
+    Returns:
+        The ECE, in [0, 1].
+    """
+    probs = np.asarray(probs, dtype=float)
+    y = np.asarray(y)
+    if probs.ndim != 2 or len(probs) != len(y):
+        raise RegbookError(
+            f"probs must have shape (n, K) with n = len(y) = {len(y)}, got {probs.shape}."
+        )
+    n_bins = check_positive_int("n_bins", n_bins)
+    conf = probs.max(axis=1)
+    correct = probs.argmax(axis=1) == y
+    bins = np.clip(np.ceil(conf * n_bins).astype(int) - 1, 0, n_bins - 1)
+    ece = 0.0
+    for b in range(n_bins):
+        m = bins == b
+        if m.any():
+            ece += m.mean() * abs(correct[m].mean() - conf[m].mean())
+    return float(ece)
+
+
+def mixup(
+    x: np.ndarray, y: np.ndarray, alpha: float, rng: np.random.Generator
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Mix each example with a random partner: ``x̃ = λx_i + (1 − λ)x_j``, same for labels.
+
+    Args:
+        x: inputs, shape ``(n, ...)``.
+        y: one-hot or soft labels, shape ``(n, K)``.
+        alpha: α > 0 of the Beta(α, α) distribution of λ (small α: λ near 0 or 1).
+        rng: a NumPy random generator.
+
+    Returns:
+        ``(x_mix, y_mix, lam)`` with shapes ``x.shape``, ``y.shape`` and ``(n,)``.
+    """
+    x, y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
+    if len(x) != len(y) or y.ndim != 2:
+        raise RegbookError("y must be (n, K) soft or one-hot labels with n = len(x).")
+    a = check_nonnegative("alpha", alpha)
+    if a == 0:
+        raise RegbookError("alpha must be > 0.")
+    lam = rng.beta(a, a, size=len(x))
+    perm = rng.permutation(len(x))
+    lx = lam.reshape((-1,) + (1,) * (x.ndim - 1))
+    return lx * x + (1 - lx) * x[perm], lam[:, None] * y + (1 - lam[:, None]) * y[perm], lam
+
+
+def noisy_input_loss(X: np.ndarray, y: np.ndarray, w: np.ndarray, sigma: float) -> float:
+    """``E_ε[(1/n)·‖(X + ε)w − y‖²]`` for Gaussian input noise ε ~ N(0, σ²I), in closed form.
+
+    Expanding the square, the cross term has mean zero and ``E[(εᵀw)²] = σ²‖w‖²``, so the
+    expectation is ``(1/n)·‖Xw − y‖² + σ²‖w‖²``: the clean loss plus an L2 penalty with
+    the book's ``λ = 2σ²`` (λ/2·‖w‖²).
+
+    Args:
+        X: inputs, shape ``(n, d)``; y: targets, shape ``(n,)``; w: weights, shape ``(d,)``.
+        sigma: the noise standard deviation σ ≥ 0.
+
+    Returns:
+        The expected loss.
+    """
+    X, y, w = np.asarray(X, float), np.asarray(y, float), np.asarray(w, float)
+    if X.ndim != 2 or y.shape != (len(X),) or w.shape != (X.shape[1],):
+        raise RegbookError(f"need X (n, d), y (n,), w (d,); got {X.shape}, {y.shape}, {w.shape}.")
+    s = check_nonnegative("sigma", sigma)
+    return float(np.mean((X @ w - y) ** 2) + s**2 * np.sum(w**2))
+
+
+def fgsm(
+    x: np.ndarray, grad: np.ndarray, epsilon: float, clip: tuple[float, float] | None = (0, 1)
+) -> np.ndarray:
+    """The fast gradient sign method: ``x + ε·sign(∇ₓ loss)``, optionally clipped.
+
+    ``ε·sign(g)`` maximises the first-order change ``gᵀδ`` over the ball ``‖δ‖∞ ≤ ε``.
+
+    Args:
+        x: inputs, any shape; grad: the loss gradient with respect to x, same shape.
+        epsilon: ε ≥ 0.
+        clip: the valid input range, or None.
+
+    Returns:
+        The adversarial inputs, shape of x.
+    """
+    x, grad = np.asarray(x, float), np.asarray(grad, float)
+    if x.shape != grad.shape:
+        raise RegbookError(f"grad must have the shape of x {x.shape}, got {grad.shape}.")
+    out = x + check_nonnegative("epsilon", epsilon) * np.sign(grad)
+    return np.clip(out, *clip) if clip is not None else out
+
+
+def linear_adversarial_logistic_loss(
+    X: np.ndarray, y: np.ndarray, w: np.ndarray, b: float, epsilon: float
+) -> np.ndarray:
+    """The worst-case logistic loss of a linear classifier under ``‖δ‖∞ ≤ ε``.
+
+    With labels ``y ∈ {−1, +1}`` and margin ``m = y(wᵀx + b)``, the loss ``log(1 + e^{−m})``
+    grows as m falls; ``min_{‖δ‖∞≤ε} y·wᵀδ = −ε‖w‖₁``, attained at ``δ = −ε·y·sign(w)``
+    (which is FGSM's step). So the adversarial loss is ``log(1 + exp(−m + ε‖w‖₁))``.
+
+    Args:
+        X: inputs, shape ``(n, d)``; y: labels in {−1, +1}, shape ``(n,)``.
+        w: weights, shape ``(d,)``; b: bias.
+        epsilon: ε ≥ 0.
+
+    Returns:
+        The per-example worst-case losses, shape ``(n,)``.
+    """
+    X, y, w = np.asarray(X, float), np.asarray(y, float), np.asarray(w, float)
+    if not np.all(np.isin(y, (-1, 1))):
+        raise RegbookError("y must hold labels -1 and +1.")
+    if X.ndim != 2 or w.shape != (X.shape[1],) or len(y) != len(X):
+        raise RegbookError(f"need X (n, d), y (n,), w (d,); got {X.shape}, {y.shape}, {w.shape}.")
+    eps = check_nonnegative("epsilon", epsilon)
+    margin = y * (X @ w + b)
+    return np.logaddexp(0.0, -margin + eps * np.sum(np.abs(w)))
+
+
+def synthetic_reviews(
+    n_docs: int,
+    seed: int = 0,
+    *,
+    length: tuple[int, int] = (20, 40),
+    sentiment_rate: float = 0.08,
+    n_rare: int = 400,
+    label_noise: float = 0.1,
+) -> tuple[list[str], np.ndarray]:
+    """A toy corpus of "movie reviews" whose labels depend on ten positive and ten
+    negative words; everything else is filler, including ``n_rare`` rare made-up tokens.
+
+    Each document draws its length uniformly from ``length``; each token is a sentiment
+    word with probability ``sentiment_rate`` (positive or negative with equal chance,
+    uniform within the list), else a filler word (common words and the rare tokens
+    ``tok0 … tok{n_rare−1}``, Zipf-like frequencies). The label is 1 if the document has
+    more positive than negative words (ties at random), and is flipped with probability
+    ``label_noise``.
+
+    Args:
+        n_docs: number of documents.
+        seed: fixes the corpus.
+        length: (min, max) tokens per document.
+        sentiment_rate: share of sentiment-bearing tokens.
+        n_rare: number of rare filler tokens (they make the vocabulary wide).
+        label_noise: probability of flipping a label.
+
+    Returns:
+        ``(texts, labels)``: a list of ``n_docs`` strings and an int array ``(n_docs,)``.
+    """
+    n_docs = check_positive_int("n_docs", n_docs)
+    lo, hi = length
+    if not 1 <= lo <= hi:
+        raise RegbookError(f"length must be (min, max) with 1 <= min <= max, got {length!r}.")
+    rate = _check_eps("sentiment_rate", sentiment_rate)
+    noise = _check_eps("label_noise", label_noise, upper=0.5)
+    rng = np.random.default_rng(seed)
+    if isinstance(n_rare, bool) or not isinstance(n_rare, int) or n_rare < 0:
+        raise RegbookError(f"n_rare must be an integer >= 0, got {n_rare!r}.")
+    filler = _FILLER + [f"tok{i}" for i in range(n_rare)]
+    freq = 1.0 / np.arange(1, len(filler) + 1) ** 1.1
+    freq /= freq.sum()
+    texts, labels = [], []
+    for _ in range(n_docs):
+        n_tok = int(rng.integers(lo, hi + 1))
+        is_sent = rng.random(n_tok) < rate
+        positive = rng.random(n_tok) < 0.5
+        words = rng.choice(filler, size=n_tok, p=freq)
+        pos_words = rng.choice(POSITIVE_WORDS, size=n_tok)
+        neg_words = rng.choice(NEGATIVE_WORDS, size=n_tok)
+        tokens = np.where(is_sent, np.where(positive, pos_words, neg_words), words)
+        score = int(np.sum(is_sent & positive)) - int(np.sum(is_sent & ~positive))
+        label = int(score > 0) if score != 0 else int(rng.random() < 0.5)
+        if rng.random() < noise:
+            label = 1 - label
+        texts.append(" ".join(tokens))
+        labels.append(label)
+    return texts, np.array(labels, dtype="int64")
