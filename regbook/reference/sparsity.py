@@ -16,9 +16,11 @@ which is exactly scikit-learn's objective for ``Lasso(alpha=λ)`` (α = 1) and
 
 from __future__ import annotations
 
+import functools
 from typing import NamedTuple
 
 import numpy as np
+from threadpoolctl import threadpool_limits
 
 from ..errors import RegbookError, check_nonnegative, check_positive_int
 
@@ -257,12 +259,26 @@ class FitResult(NamedTuple):
         converged: whether the stopping tolerance was reached (always False for the
             subgradient method, which has no such test).
         objective: :func:`elastic_net_objective` after each iteration, shape ``(n_iter,)``.
+        path: the iterates ``w`` after each iteration, shape ``(n_iter, d)``, if asked
+            for with ``trace=True`` (else None).
     """
 
     w: np.ndarray
     n_iter: int
     converged: bool
     objective: np.ndarray
+    path: np.ndarray | None = None
+
+
+def _single_threaded(fn):
+    # Small matrix products in a loop: a multi-threaded BLAS only adds synchronisation
+    # (and, on a busy machine, waits of milliseconds per product).
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        with threadpool_limits(limits=1, user_api="blas"):
+            return fn(*args, **kwargs)
+
+    return wrapper
 
 
 def _setup(X, y, lambda_, alpha, step, n_iter, w0):
@@ -278,6 +294,7 @@ def _setup(X, y, lambda_, alpha, step, n_iter, w0):
     return X, y, lam, a, n_iter, eta, w
 
 
+@_single_threaded
 def ista(
     X: np.ndarray,
     y: np.ndarray,
@@ -289,6 +306,7 @@ def ista(
     tol: float = 1e-10,
     w0: np.ndarray | None = None,
     accelerated: bool = False,
+    trace: bool = False,
 ) -> FitResult:
     """Proximal gradient descent (ISTA) for the lasso (α = 1) and the elastic net (chapter 3).
 
@@ -308,6 +326,7 @@ def ista(
             warm-start a path over λ).
         accelerated: use Nesterov momentum (FISTA): the prox-gradient step is taken from
             an extrapolated point; same fixed points, far fewer iterations.
+        trace: keep every iterate in ``FitResult.path``.
 
     Returns:
         A :class:`FitResult`.
@@ -318,6 +337,7 @@ def ista(
     Xty, XtX, yty = X.T @ y / n, X.T @ X / n, float(y @ y) / n
     thresh, shrink = eta * lam * a, 1.0 + eta * lam * (1.0 - a)
     objective = np.empty(n_iter)
+    path = np.empty((n_iter, len(w))) if trace else None
     converged, it = False, 0
     v, t = w, 1.0  # extrapolated point and momentum counter (FISTA)
     for it in range(1, n_iter + 1):
@@ -331,6 +351,8 @@ def ista(
         else:
             v = w_new
         w = w_new
+        if path is not None:
+            path[it - 1] = w
         g = XtX @ w
         objective[it - 1] = (
             0.5 * (w @ g)
@@ -341,9 +363,10 @@ def ista(
         if delta <= tol:
             converged = True
             break
-    return FitResult(w, it, converged, objective[:it])
+    return FitResult(w, it, converged, objective[:it], None if path is None else path[:it])
 
 
+@_single_threaded
 def subgradient_descent(
     X: np.ndarray,
     y: np.ndarray,
@@ -353,6 +376,7 @@ def subgradient_descent(
     step: float | None = None,
     n_iter: int = 10_000,
     w0: np.ndarray | None = None,
+    trace: bool = False,
 ) -> FitResult:
     """Plain (sub)gradient descent on :func:`elastic_net_objective` (chapter 3).
 
@@ -361,7 +385,7 @@ def subgradient_descent(
     keeps oscillating around 0 in the coordinates that should be exactly 0.
 
     Args:
-        X, y, lambda_, alpha, step, w0: as in :func:`ista`.
+        X, y, lambda_, alpha, step, w0, trace: as in :func:`ista`.
         n_iter: number of iterations (there is no stopping test).
 
     Returns:
@@ -371,9 +395,12 @@ def subgradient_descent(
     n = len(y)
     Xty, XtX, yty = X.T @ y / n, X.T @ X / n, float(y @ y) / n
     objective = np.empty(n_iter)
+    path = np.empty((n_iter, len(w))) if trace else None
     g = XtX @ w
     for it in range(n_iter):
         w = w - eta * (g - Xty + lam * (a * np.sign(w) + (1 - a) * w))
+        if path is not None:
+            path[it] = w
         g = XtX @ w
         objective[it] = (
             0.5 * (w @ g)
@@ -381,4 +408,4 @@ def subgradient_descent(
             + 0.5 * yty
             + lam * (a * np.abs(w).sum() + (1 - a) / 2 * (w @ w))
         )
-    return FitResult(w, n_iter, False, objective)
+    return FitResult(w, n_iter, False, objective, path)
