@@ -142,16 +142,17 @@ def expected_calibration_error(probs: np.ndarray, y: np.ndarray, n_bins: int = 1
 def mixup(
     x: np.ndarray, y: np.ndarray, alpha: float, rng: np.random.Generator
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Mix each example with a random partner: ``x̃ = λx_i + (1 − λ)x_j``, same for labels.
+    """Mix each example with a random partner: ``x̃ = t·x_i + (1 − t)·x_j``, same for labels.
 
     Args:
         x: inputs, shape ``(n, ...)``.
         y: one-hot or soft labels, shape ``(n, K)``.
-        alpha: α > 0 of the Beta(α, α) distribution of λ (small α: λ near 0 or 1).
+        alpha: α > 0 of the Beta(α, α) distribution of the weight t (small α: t near 0
+            or 1). The mixup paper calls t λ; the book keeps λ for penalty strengths.
         rng: a NumPy random generator.
 
     Returns:
-        ``(x_mix, y_mix, lam)`` with shapes ``x.shape``, ``y.shape`` and ``(n,)``.
+        ``(x_mix, y_mix, t)`` with shapes ``x.shape``, ``y.shape`` and ``(n,)``.
     """
     x, y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
     if len(x) != len(y) or y.ndim != 2:
@@ -159,10 +160,10 @@ def mixup(
     a = check_nonnegative("alpha", alpha)
     if a == 0:
         raise RegbookError("alpha must be > 0.")
-    lam = rng.beta(a, a, size=len(x))
+    t = rng.beta(a, a, size=len(x))
     perm = rng.permutation(len(x))
-    lx = lam.reshape((-1,) + (1,) * (x.ndim - 1))
-    return lx * x + (1 - lx) * x[perm], lam[:, None] * y + (1 - lam[:, None]) * y[perm], lam
+    tx = t.reshape((-1,) + (1,) * (x.ndim - 1))
+    return tx * x + (1 - tx) * x[perm], t[:, None] * y + (1 - t[:, None]) * y[perm], t
 
 
 def noisy_input_loss(X: np.ndarray, y: np.ndarray, w: np.ndarray, sigma: float) -> float:
