@@ -20,6 +20,7 @@ import numpy as np
 from .errors import RegbookError, check_nonnegative, check_positive_int
 
 __all__ = [
+    "expected_noisy_mse",
     "digits_augmentation",
     "shift_scale_1d",
     "RandomShiftScale1D",
@@ -40,6 +41,33 @@ def _check_seed(seed) -> int:
     if isinstance(seed, bool) or not isinstance(seed, int | np.integer):
         raise RegbookError(f"seed must be an integer, got {seed!r}.")
     return int(seed)
+
+
+def expected_noisy_mse(w: np.ndarray, X: np.ndarray, y: np.ndarray, sigma: float) -> float:
+    """Expected mean squared error of a linear model when every input is perturbed by
+    Gaussian noise: ``E_ε ‖(X + ε)w − y‖²/n = ‖Xw − y‖²/n + σ²‖w‖²``, ε ~ N(0, σ²I).
+
+    Training with additive input noise is therefore, in expectation, ridge regression with
+    the book's ``λ = 2σ²`` (penalty ``λ/2·‖w‖²``) (Bishop, 1995); for
+    nonlinear models the equivalence holds only to second order in σ.
+
+    Args:
+        w: weights, shape ``(p,)``; X: inputs, shape ``(n, p)``; y: targets, shape ``(n,)``.
+        sigma: noise standard deviation σ ≥ 0.
+
+    Returns:
+        The expected loss (a float).
+    """
+    X = np.asarray(X, dtype=float)
+    y = np.asarray(y, dtype=float)
+    w = np.asarray(w, dtype=float)
+    if X.ndim != 2 or y.shape != (X.shape[0],) or w.shape != (X.shape[1],):
+        raise RegbookError(
+            f"Expected X (n, p), y (n,) and w (p,), got {X.shape}, {y.shape} and {w.shape}."
+        )
+    sigma = check_nonnegative("sigma", sigma)
+    r = X @ w - y
+    return float(r @ r / len(y) + sigma**2 * (w @ w))
 
 
 def digits_augmentation(

@@ -10,6 +10,7 @@ from regbook.augment import (
     augmented_dataset,
     augmented_samples,
     digits_augmentation,
+    expected_noisy_mse,
     image_grid,
     shift_scale_1d,
 )
@@ -153,3 +154,33 @@ def test_image_grid_draws_one_mosaic():
 def test_augment_bad_input(call):
     with pytest.raises(RegbookError):
         call()
+
+
+# ------------------------------------------------------------- input noise = L2 penalty
+def test_expected_noisy_mse_against_keras_gaussian_noise_and_ridge():
+    from regbook.reference.early_stopping import mse_gradient, mse_loss, ridge_solution
+    from regbook.reference.gradcheck import numerical_gradient, relative_error
+
+    rng = np.random.default_rng(8)
+    X = rng.standard_normal((40, 5))
+    y = X @ rng.standard_normal(5) + 0.1 * rng.standard_normal(40)
+    w = rng.standard_normal(5)
+    sigma = 0.3
+    closed = expected_noisy_mse(w, X, y, sigma)
+    # Monte Carlo with Keras' own noise layer (training=True adds the noise)
+    noise = keras.layers.GaussianNoise(sigma, seed=0)
+    Xs = np.repeat(X[None], 4000, axis=0).reshape(-1, 5).astype("float32")
+    noisy = np.asarray(noise(Xs, training=True), dtype=float).reshape(4000, 40, 5)
+    mc = np.mean((noisy @ w - y) ** 2)
+    assert mc == pytest.approx(closed, rel=0.01)
+    # it is the book's ridge objective with λ = 2σ², so ridge's solution minimises it
+    assert closed == pytest.approx(mse_loss(w, X, y, 2 * sigma**2))
+    grad = numerical_gradient(lambda v: expected_noisy_mse(v, X, y, sigma), w)
+    assert relative_error(grad, mse_gradient(w, X, y, 2 * sigma**2)) < 1e-7
+    w_star = ridge_solution(X, y, 2 * sigma**2)
+    g_star = numerical_gradient(lambda v: expected_noisy_mse(v, X, y, sigma), w_star)
+    assert np.abs(g_star).max() < 1e-6
+    with pytest.raises(RegbookError):
+        expected_noisy_mse(w, X, y, -0.1)
+    with pytest.raises(RegbookError):
+        expected_noisy_mse(w[:-1], X, y, 0.1)
