@@ -7,8 +7,10 @@ Chapter 9 (gradient problems) introduces everything here:
   with switches for the remedies (initialization, batch normalization, residual and
   dense connections);
 * :func:`layer_gradient_norms` measures ‖∂L/∂W_l‖ for every layer on one batch with
-  ``tf.GradientTape``;
-* :class:`DistanceFromInit` records ‖θ_t − θ_0‖ after every epoch of ``fit``.
+  ``tf.GradientTape``, and :func:`hidden_gradient_norms` repeats that over seeds
+  (re-drawing the weights with :func:`reinitialize` instead of rebuilding the model);
+* :class:`DistanceFromInit` records ‖θ_t − θ_0‖ after every epoch of ``fit``;
+* :func:`plot_layer_norms` and :func:`plot_seed_curves` draw what they measure.
 """
 
 from __future__ import annotations
@@ -22,7 +24,17 @@ import tensorflow as tf
 
 from .errors import RegbookError, check_choice, check_positive_int
 
-__all__ = ["INITS", "SKIPS", "deep_mlp", "layer_gradient_norms", "DistanceFromInit"]
+__all__ = [
+    "INITS",
+    "SKIPS",
+    "deep_mlp",
+    "reinitialize",
+    "layer_gradient_norms",
+    "hidden_gradient_norms",
+    "DistanceFromInit",
+    "plot_layer_norms",
+    "plot_seed_curves",
+]
 
 #: Initializer names :func:`deep_mlp` accepts (besides a number σ_w).
 INITS = ("glorot_normal", "glorot_uniform", "he_normal", "he_uniform", "lecun_normal")
@@ -155,6 +167,57 @@ def deep_mlp(
     return keras.Model(inputs, outputs, name=name)
 
 
+def _layer_seed(name: str, seed: int) -> int | None:
+    if name == "logits":
+        return seed * 1000 + 999
+    if name.startswith("dense_") and name[6:].isdigit():
+        return seed * 1000 + int(name[6:])
+    return None
+
+
+def reinitialize(model: keras.Model, seed: int) -> keras.Model:
+    """Re-draw the weights of a :func:`deep_mlp` in place, as if it had been built with
+    ``seed`` — much faster than building a new model.
+
+    Kernels are drawn again from their layer's initializer with the seed
+    :func:`deep_mlp` would use; biases are set to 0 and batch-normalization layers to
+    their initial state (γ = 1, β = 0, moving mean 0, moving variance 1).
+
+    Args:
+        model: a model from :func:`deep_mlp`.
+        seed: the new seed.
+
+    Returns:
+        The same model, now equal to ``deep_mlp(..., seed=seed)``.
+    """
+    if isinstance(seed, bool) or not isinstance(seed, int):
+        raise RegbookError(f"seed must be an integer, got {seed!r}.")
+    for layer in model.layers:
+        if isinstance(layer, keras.layers.Dense):
+            layer_seed = _layer_seed(layer.name, seed)
+            if layer_seed is None:
+                raise RegbookError(
+                    f"reinitialize only knows the layers of deep_mlp; got a Dense layer "
+                    f"named {layer.name!r}."
+                )
+            init = layer.kernel_initializer
+            fresh = type(init).from_config({**init.get_config(), "seed": layer_seed})
+            layer.kernel.assign(fresh(layer.kernel.shape))
+            if layer.bias is not None:
+                layer.bias.assign(np.zeros(layer.bias.shape))
+        elif isinstance(layer, keras.layers.BatchNormalization):
+            for var, value in (
+                (layer.gamma, 1.0),
+                (layer.beta, 0.0),
+                (layer.moving_mean, 0.0),
+                (layer.moving_variance, 1.0),
+            ):
+                var.assign(np.full(var.shape, value))
+        elif layer.weights:
+            raise RegbookError(f"reinitialize does not know how to reset layer {layer.name!r}.")
+    return model
+
+
 def _default_loss(y) -> Callable:
     if np.issubdtype(np.asarray(y).dtype, np.integer):
         return keras.losses.SparseCategoricalCrossentropy(from_logits=True)
@@ -210,6 +273,43 @@ def layer_gradient_norms(
     }
 
 
+def hidden_gradient_norms(
+    x: np.ndarray, y: np.ndarray, seeds, n_outputs: int, **kwargs
+) -> np.ndarray:
+    """:func:`layer_gradient_norms` of the hidden layers of a :func:`deep_mlp` at
+    initialization, once per seed.
+
+    The model is built once and re-drawn with :func:`reinitialize` for the other seeds.
+
+    Args:
+        x: a batch of inputs, shape ``(batch, input_dim)``.
+        y: its targets, shape ``(batch,)``.
+        seeds: the seeds, e.g. ``cfg.seeds``.
+        n_outputs: width of the output layer.
+        **kwargs: passed to :func:`deep_mlp` (``depth``, ``width``, ``activation``, ...).
+
+    Returns:
+        Array of shape ``(n_seeds, depth)``: row ``s``, column ``l`` is ‖∂L/∂W_l‖_F of
+        hidden layer ``dense_l`` for seed ``seeds[s]``.
+    """
+    seeds = [int(s) for s in seeds]
+    if not seeds:
+        raise RegbookError("seeds must hold at least one seed.")
+    x = np.asarray(x)
+    if x.ndim != 2:
+        raise RegbookError(f"x must have shape (batch, features), got {x.shape}.")
+    keras.utils.clear_session(free_memory=False)
+    model = deep_mlp(x.shape[1], n_outputs, seed=seeds[0], **kwargs)
+    depth = kwargs.get("depth", 20)
+    rows = []
+    for i, seed in enumerate(seeds):
+        if i:
+            reinitialize(model, seed)
+        norms = layer_gradient_norms(model, x, y)
+        rows.append([norms[f"dense_{k}"] for k in range(depth)])
+    return np.array(rows)
+
+
 class DistanceFromInit(keras.callbacks.Callback):
     """Record ‖θ_t − θ_0‖₂ over all trainable weights after every epoch (chapter 9).
 
@@ -223,16 +323,93 @@ class DistanceFromInit(keras.callbacks.Callback):
     def __init__(self):
         super().__init__()
         self.distances: list[float] = []
-        self._start: list[np.ndarray] = []
+        self._start: list[tf.Tensor] = []
 
     def on_train_begin(self, logs=None):
         self.distances = []
-        self._start = [np.array(v.numpy(), dtype=np.float64) for v in self.model.trainable_weights]
+        self._start = [
+            tf.constant(v.numpy(), dtype=tf.float64) for v in self.model.trainable_weights
+        ]
 
     def on_epoch_end(self, epoch, logs=None):
-        with np.errstate(over="ignore", invalid="ignore"):
-            sq = sum(
-                float(np.sum((v.numpy().astype(np.float64) - w0) ** 2))
+        sq = tf.add_n(
+            [
+                tf.reduce_sum(tf.square(tf.cast(v, tf.float64) - w0))
                 for v, w0 in zip(self.model.trainable_weights, self._start, strict=True)
+            ]
+        )
+        value = math.sqrt(float(sq)) if math.isfinite(float(sq)) else math.nan
+        self.distances.append(value)
+
+
+def plot_layer_norms(norms: dict[str, np.ndarray], *, ax=None, ylabel: str = ""):
+    """Gradient norm against layer index, one colour per set-up, on a log scale.
+
+    Args:
+        norms: ``{label: array of shape (n_seeds, n_layers)}``; the line is the geometric
+            mean over seeds and the band spans the smallest to the largest seed.
+        ax: axes to draw on (a new figure if None).
+        ylabel: the y-axis label (default: ‖∂L/∂W_l‖).
+
+    Returns:
+        The axes.
+    """
+    from . import plots
+
+    if ax is None:
+        _, ax = plots.axes()
+    markers = "osv^Dp<>"
+    for i, (label, values) in enumerate(norms.items()):
+        values = np.atleast_2d(np.asarray(values, dtype=float))
+        layers = np.arange(1, values.shape[1] + 1)
+        mean = np.exp(np.log(values).mean(axis=0))
+        c = plots.color(i)
+        ax.plot(layers, mean, color=c, marker=markers[i % len(markers)], ms=3, label=label)
+        if values.shape[0] > 1:
+            ax.fill_between(layers, values.min(axis=0), values.max(axis=0), color=c, alpha=0.2)
+    ax.set_yscale("log")
+    ax.set_xlabel("layer $l$ (1 = next to the input)")
+    ax.set_ylabel(ylabel or r"$\|\partial L / \partial W_l\|_F$")
+    ax.legend(fontsize=8)
+    return ax
+
+
+def plot_seed_curves(
+    curves: dict[str, np.ndarray], *, ax=None, ylabel: str = "", logy: bool = True
+):
+    """One thin line per seed and one colour per setting; non-finite values are left out,
+    so a run that diverged simply ends where its values stop being finite.
+
+    Args:
+        curves: ``{label: array of shape (n_seeds, n_epochs)}``.
+        ax: axes to draw on (a new figure if None).
+        ylabel: the y-axis label.
+        logy: log-scale y axis.
+
+    Returns:
+        The axes.
+    """
+    from . import plots
+
+    if ax is None:
+        _, ax = plots.axes()
+    styles = ["-", "--", "-.", ":"]
+    for i, (label, values) in enumerate(curves.items()):
+        values = np.atleast_2d(np.asarray(values, dtype=float))
+        epochs = np.arange(1, values.shape[1] + 1)
+        for j, row in enumerate(values):
+            row = np.where(np.isfinite(row), row, np.nan)
+            ax.plot(
+                epochs,
+                row,
+                color=plots.color(i),
+                ls=styles[i % len(styles)],
+                lw=1.2,
+                label=label if j == 0 else None,
             )
-        self.distances.append(math.sqrt(sq) if math.isfinite(sq) else math.nan)
+    ax.set_xlabel("epoch")
+    ax.set_ylabel(ylabel)
+    if logy:
+        ax.set_yscale("log")
+    ax.legend(fontsize=8)
+    return ax

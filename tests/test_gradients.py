@@ -77,6 +77,45 @@ def test_sigmoid_gradients_vanish_and_batchnorm_restores_them():
     assert 0.05 < ratios[True] < 20
 
 
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        {},
+        {"init": 2.5, "activation": "tanh"},
+        {"batchnorm": True, "init": "he_normal"},
+        {"skip": "residual"},
+        {"skip": "dense", "growth": 3},
+    ],
+)
+def test_reinitialize_equals_building_with_that_seed(kwargs):
+    m = gradients.deep_mlp(8, 3, depth=4, width=6, seed=0, **kwargs)
+    m(X, training=True)  # moves the batch-norm statistics away from their start
+    gradients.reinitialize(m, 5)
+    fresh = gradients.deep_mlp(8, 3, depth=4, width=6, seed=5, **kwargs)
+    assert len(m.weights) == len(fresh.weights)
+    for a, b in zip(m.weights, fresh.weights, strict=True):
+        np.testing.assert_array_equal(a.numpy(), b.numpy())
+
+
+def test_hidden_gradient_norms_equal_fresh_models_per_seed():
+    got = gradients.hidden_gradient_norms(X, Y, [3, 4], 3, depth=3, width=6, batchnorm=True)
+    assert got.shape == (2, 3)
+    for row, seed in zip(got, [3, 4], strict=True):
+        m = gradients.deep_mlp(8, 3, depth=3, width=6, batchnorm=True, seed=seed)
+        norms = gradients.layer_gradient_norms(m, X, Y)
+        np.testing.assert_allclose(row, [norms[f"dense_{i}"] for i in range(3)], rtol=1e-5)
+
+
+def test_reinitialize_refuses_other_models():
+    m = keras.Sequential([keras.Input((8,)), keras.layers.Dense(2, name="head")])
+    with pytest.raises(RegbookError, match="deep_mlp"):
+        gradients.reinitialize(m, 1)
+    with pytest.raises(RegbookError, match="seed"):
+        gradients.reinitialize(gradients.deep_mlp(8, 3, depth=2, width=4), "1")
+    with pytest.raises(RegbookError, match="seeds"):
+        gradients.hidden_gradient_norms(X, Y, [], 3)
+
+
 def test_distance_from_init_tracks_the_weights():
     m = keras.Sequential([keras.Input((8,)), keras.layers.Dense(1)])
     start = [v.numpy().copy() for v in m.trainable_weights]
