@@ -132,6 +132,12 @@ def test_mc_dropout_predict_with_a_keras_model_in_training_mode():
     assert res["std"].max() > 0
     res_off = mc_dropout_predict(lambda v: model(v), x, n_samples=5)
     assert res_off["std"].max() < 1e-6
+    # One call on stacked copies: every copy gets its own mask, the deterministic limit
+    # is unchanged and the spread is there.
+    tiled = mc_dropout_predict(lambda v: model(v, training=True), x, n_samples=20, tile=True)
+    assert tiled["samples"].shape == (20, 2, 3) and tiled["std"].max() > 0
+    tiled_off = mc_dropout_predict(lambda v: model(v), x, n_samples=4, tile=True)
+    np.testing.assert_allclose(tiled_off["mean"], res_off["mean"], atol=1e-6)
 
 
 @pytest.mark.parametrize(
