@@ -82,3 +82,19 @@ def test_regression_task_uses_mse():
 def test_optimizer_weight_decay_is_passed_through():
     opt = training.make_optimizer("sgd", 0.1, weight_decay=0.01, momentum=0.9)
     assert isinstance(opt, keras.optimizers.SGD) and opt.weight_decay == pytest.approx(0.01)
+
+
+def test_training_step_is_traced_once(moons):
+    # The runner builds the optimizer's slots before fit; otherwise TensorFlow traces the
+    # first training step twice (it creates variables). Keras keeps the tf.function in the
+    # closure of model.train_function; skip if a Keras version stores it elsewhere.
+    run = training.train(build(lam=0.01), moons, epochs=3, seed=0)
+    fns = [
+        c.cell_contents
+        for c in (run.model.train_function.__closure__ or ())
+        if hasattr(c.cell_contents, "experimental_get_tracing_count")
+    ]
+    if not fns:
+        pytest.skip("this Keras version keeps its train function elsewhere")
+    assert run.model.optimizer.built
+    assert [f.experimental_get_tracing_count() for f in fns] == [1]
