@@ -243,3 +243,12 @@ def test_bad_input_gets_one_clear_line(call, match):
     with pytest.raises(RegbookError, match=match) as e:
         call()
     assert "\n" not in str(e.value)
+
+
+def test_trace_keeps_every_iterate():
+    X, y = regression_problem(seed=6)
+    res = ista(X, y, 0.1, n_iter=30, tol=0.0, trace=True)
+    assert res.path.shape == (30, X.shape[1])
+    np.testing.assert_array_equal(res.path[-1], res.w)
+    sub = subgradient_descent(X, y, 0.1, n_iter=20, trace=True)
+    assert sub.path.shape == (20, X.shape[1]) and ista(X, y, 0.1, n_iter=5).path is None
