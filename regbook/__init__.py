@@ -111,23 +111,19 @@ def setup(seed: int = 0, profile: str | None = None, quiet: bool = False) -> Con
     return cfg
 
 
-def glue(name: str, value, display: bool = False):
+def glue(name: str, value, display: bool = False) -> None:
     """Make ``value`` available to the prose as ``{glue:text}`name``` (myst-nb).
 
-    Outside a Jupyter Book build (e.g. in Colab, where myst-nb is not installed) this only
-    returns the value.
+    Outside a Jupyter Book build (e.g. in Colab, where myst-nb is not installed) this does
+    nothing. It returns None, so a cell that ends with it shows no stray value.
 
     Args:
         name: the key used in the markdown.
         value: a number, string or figure.
         display: also show the value in the cell output.
-
-    Returns:
-        ``value`` unchanged.
     """
     try:
         from myst_nb import glue as _glue
     except ImportError:  # pragma: no cover - Colab
-        return value
+        return
     _glue(name, value, display=display)
-    return value
