@@ -354,6 +354,8 @@ def plot_layer_norms(norms: dict[str, np.ndarray], *, ax=None, ylabel: str = "")
     Returns:
         The axes.
     """
+    import matplotlib as mpl
+
     from . import plots
 
     if ax is None:
@@ -368,6 +370,7 @@ def plot_layer_norms(norms: dict[str, np.ndarray], *, ax=None, ylabel: str = "")
         if values.shape[0] > 1:
             ax.fill_between(layers, values.min(axis=0), values.max(axis=0), color=c, alpha=0.2)
     ax.set_yscale("log")
+    ax.xaxis.set_major_locator(mpl.ticker.MaxNLocator(integer=True))
     ax.set_xlabel("layer $l$ (1 = next to the input)")
     ax.set_ylabel(ylabel or r"$\|\partial L / \partial W_l\|_F$")
     ax.legend(fontsize=8)

@@ -121,3 +121,39 @@ def test_bad_thresholds_and_inputs_raise():
         C.clip_by_global_norm([], 1.0)
     with pytest.raises(RegbookError, match="list"):
         C.global_norm(np.ones(3))
+
+
+def test_keras_clips_the_gradient_of_the_penalised_loss_but_not_weight_decay():
+    """In fit, the clipped gradient includes kernel_regularizer terms; decoupled
+    weight_decay is applied to the weights directly, outside the clipping."""
+    rng = np.random.default_rng(2)
+    x = rng.standard_normal((16, 3)).astype("float32")
+    y = rng.standard_normal((16, 1)).astype("float32")
+    l2, wd, c = 0.5, 0.1, 0.05
+
+    def model():
+        keras.utils.set_random_seed(0)
+        return keras.Sequential(
+            [
+                keras.Input((3,)),
+                keras.layers.Dense(1, kernel_regularizer=keras.regularizers.L2(l2)),
+            ]
+        )
+
+    m = model()
+    kernel, bias = (v.numpy().astype(float) for v in m.trainable_variables)
+    residual = x @ kernel + bias - y  # MSE gradient, plus the penalty's 2·l2·W
+    g_kernel = 2 * x.T @ residual / len(x) + 2 * l2 * kernel
+    g_bias = 2 * residual.mean(axis=0)
+    clipped = C.clip_by_global_norm([g_kernel, g_bias], c)[0]
+
+    m.compile(optimizer=keras.optimizers.SGD(1.0, global_clipnorm=c), loss="mse")
+    m.fit(x, y, batch_size=16, epochs=1, verbose=0, shuffle=False)
+    np.testing.assert_allclose(kernel - m.layers[0].kernel.numpy(), clipped[0], rtol=1e-4)
+
+    m = model()
+    m.compile(optimizer=keras.optimizers.SGD(1.0, global_clipnorm=c, weight_decay=wd), loss="mse")
+    m.fit(x, y, batch_size=16, epochs=1, verbose=0, shuffle=False)
+    np.testing.assert_allclose(
+        kernel - m.layers[0].kernel.numpy(), clipped[0] + wd * kernel, rtol=1e-4
+    )
