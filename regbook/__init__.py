@@ -126,4 +126,6 @@ def glue(name: str, value, display: bool = False) -> None:
         from myst_nb import glue as _glue
     except ImportError:  # pragma: no cover - Colab
         return
+    if hasattr(value, "item") and getattr(value, "shape", None) == ():
+        value = value.item()  # NumPy scalar -> Python number: myst-nb formats its repr
     _glue(name, value, display=display)

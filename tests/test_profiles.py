@@ -32,3 +32,16 @@ def test_profile_scales_sizes_and_epochs():
     assert full.size(100, cap=150) == 150
     assert quick.n_seeds >= 3 and full.n_seeds >= quick.n_seeds
     assert not quick.allow_online and full.allow_online
+
+
+def test_glue_passes_numpy_scalars_as_python_numbers(monkeypatch):
+    import myst_nb
+    import numpy as np
+
+    seen = {}
+    monkeypatch.setattr(
+        myst_nb, "glue", lambda name, value, display=False: seen.update({name: value})
+    )
+    assert regbook.glue("x", np.float64(0.5)) is None
+    assert regbook.glue("n", np.int64(3)) is None
+    assert type(seen["x"]) is float and type(seen["n"]) is int
