@@ -1,0 +1,246 @@
+"""NumPy references for chapter 10 (choosing the regularization strength).
+
+* :func:`ridge_path` — ridge regression for many strengths at once from one SVD (the
+  cheap model the chapter uses where a experiment needs thousands of fits);
+* :func:`expected_max_normal` and :func:`selection_optimism` — how much the best of k noisy
+  scores overstates its true value;
+* :func:`p_random_hit` and :func:`n_random_trials` — how often random search lands in the
+  best fraction of an important hyper-parameter's range;
+* :func:`gp_posterior` and :func:`ucb` — the Gaussian-process surrogate and the
+  upper-confidence-bound acquisition function of Bayesian optimization.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from ..errors import RegbookError, check_nonnegative, check_positive_int
+
+__all__ = [
+    "ridge_path",
+    "ridge_objective",
+    "ridge_gradient",
+    "expected_max_normal",
+    "selection_optimism",
+    "p_random_hit",
+    "n_random_trials",
+    "rbf_kernel",
+    "gp_posterior",
+    "ucb",
+]
+
+
+def _fraction(name: str, value, *, closed_right: bool = False) -> float:
+    v = check_nonnegative(name, value)
+    if v <= 0 or (v > 1 if closed_right else v >= 1):
+        interval = "(0, 1]" if closed_right else "(0, 1)"
+        raise RegbookError(f"{name} must be in {interval}, got {value!r}.")
+    return v
+
+
+# ---------------------------------------------------------------- ridge, many λ at once
+def ridge_objective(W: np.ndarray, b: np.ndarray, X: np.ndarray, Y: np.ndarray, lambda_: float):
+    """``½‖XW + b − Y‖² + (λ/2)‖W‖²`` (sum over examples and outputs; the bias is not penalised).
+
+    Args:
+        W: weights ``(d, c)``; b: bias ``(c,)``; X: inputs ``(n, d)``; Y: targets ``(n, c)``.
+        lambda_: λ ≥ 0 (book convention, λ/2·Σw²).
+
+    Returns:
+        The objective, a float.
+    """
+    r = X @ W + b - Y
+    return 0.5 * float(np.sum(r**2)) + 0.5 * lambda_ * float(np.sum(W**2))
+
+
+def ridge_gradient(W: np.ndarray, b: np.ndarray, X: np.ndarray, Y: np.ndarray, lambda_: float):
+    """Gradient of :func:`ridge_objective`: ``(Xᵀr + λW, Σ_i r_i)`` with ``r = XW + b − Y``.
+
+    Returns:
+        ``(dW, db)`` with the shapes of ``W`` and ``b``.
+    """
+    r = X @ W + b - Y
+    return X.T @ r + lambda_ * W, r.sum(axis=0)
+
+
+def ridge_path(X: np.ndarray, Y: np.ndarray, lambdas) -> tuple[np.ndarray, np.ndarray]:
+    """Minimisers of :func:`ridge_objective` for every λ in ``lambdas``, from one SVD.
+
+    With centred data ``Xc = X − x̄`` and ``Yc = Y − ȳ``, setting the gradient to zero gives
+    ``W(λ) = (XcᵀXc + λI)⁻¹XcᵀYc``; with the thin SVD ``Xc = U diag(s) Vᵀ`` this is
+    ``V diag(s/(s² + λ)) UᵀYc``, and ``b(λ) = ȳ − x̄ W(λ)``.
+
+    Args:
+        X: inputs ``(n, d)``.
+        Y: targets ``(n,)`` or ``(n, c)`` (e.g. one-hot labels: a ridge classifier).
+        lambdas: strengths, shape ``(m,)``, each ≥ 0.
+
+    Returns:
+        ``(W, b)`` of shapes ``(m, d, c)`` and ``(m, c)``.
+    """
+    X = np.asarray(X, dtype=float)
+    Y = np.asarray(Y, dtype=float)
+    if Y.ndim == 1:
+        Y = Y[:, None]
+    if X.ndim != 2 or Y.ndim != 2 or len(X) != len(Y):
+        raise RegbookError(f"X must be (n, d) and Y (n,) or (n, c); got {X.shape}, {Y.shape}.")
+    lams = np.atleast_1d(np.asarray(lambdas, dtype=float))
+    for lam in lams:
+        check_nonnegative("lambda_", lam)
+    x_mean, y_mean = X.mean(axis=0), Y.mean(axis=0)
+    U, s, Vt = np.linalg.svd(X - x_mean, full_matrices=False)
+    UtY = U.T @ (Y - y_mean)  # (r, c)
+    shrink = s[None, :] / (s[None, :] ** 2 + lams[:, None])  # (m, r)
+    W = (Vt.T[None, :, :] * shrink[:, None, :]) @ UtY  # (m, d, r) @ (r, c)
+    b = y_mean[None, :] - x_mean @ W  # (m, c)
+    return W, b
+
+
+# ---------------------------------------------------------------- optimism of the best score
+def expected_max_normal(k: int, grid: int = 4001) -> float:
+    """``E[max(Z_1, ..., Z_k)]`` for k independent standard normal variables.
+
+    The maximum has density ``k φ(z) Φ(z)^(k−1)``; the expectation is the integral of ``z``
+    times that density, computed on a fine grid over [−10, 10].
+
+    Args:
+        k: number of variables (>= 1); ``k = 1`` gives 0, ``k = 2`` gives ``1/√π``.
+        grid: number of quadrature points.
+
+    Returns:
+        The expectation, a float.
+    """
+    from scipy.stats import norm
+
+    k = check_positive_int("k", k)
+    z = np.linspace(-10.0, 10.0, check_positive_int("grid", grid))
+    density = k * norm.pdf(z) * norm.cdf(z) ** (k - 1)
+    return float(np.sum(z * density) * (z[1] - z[0]))  # the tails are negligible
+
+
+def selection_optimism(accuracy: float, n_test: int, k: int) -> float:
+    """Expected overstatement of the best of k equally good classifiers' test accuracies.
+
+    Each accuracy measured on ``n_test`` examples has standard error
+    ``σ = √(p(1 − p)/n_test)``; with independent errors the best of k such estimates
+    exceeds the common true value ``p`` by ``σ · E[max of k standard normals]`` on average
+    (normal approximation to the binomial).
+
+    Args:
+        accuracy: the true accuracy p in (0, 1).
+        n_test: size of the set the accuracies are measured on.
+        k: number of settings compared.
+
+    Returns:
+        The expected optimism, in accuracy units.
+    """
+    p = _fraction("accuracy", accuracy)
+    n = check_positive_int("n_test", n_test)
+    return math.sqrt(p * (1 - p) / n) * expected_max_normal(k)
+
+
+# ---------------------------------------------------------------- random vs grid search
+def p_random_hit(w: float, n: int) -> float:
+    """Probability that at least one of n independent uniform draws lands in a given
+    fraction ``w`` of the range: ``1 − (1 − w)^n``.
+
+    Args:
+        w: the target's share of the range, in (0, 1].
+        n: number of random trials.
+
+    Returns:
+        The probability.
+    """
+    w = _fraction("w", w, closed_right=True)
+    return 1.0 - (1.0 - w) ** check_positive_int("n", n)
+
+
+def n_random_trials(w: float, p: float) -> int:
+    """Smallest n with :func:`p_random_hit` ``(w, n) ≥ p``: ``⌈log(1 − p) / log(1 − w)⌉``.
+
+    Args:
+        w: the target's share of the range, in (0, 1).
+        p: the wanted probability, in (0, 1).
+
+    Returns:
+        The number of random trials.
+    """
+    w, p = _fraction("w", w), _fraction("p", p)
+    n = math.ceil(math.log1p(-p) / math.log1p(-w) - 1e-12)
+    return max(n, 1)
+
+
+# ---------------------------------------------------------------- Bayesian optimization
+def rbf_kernel(a: np.ndarray, b: np.ndarray, length_scale: float = 1.0, variance: float = 1.0):
+    """Squared-exponential kernel ``variance · exp(−‖a − b‖² / (2 ℓ²))``.
+
+    Args:
+        a: points ``(n, d)`` or ``(n,)``; b: points ``(m, d)`` or ``(m,)``.
+        length_scale: ℓ > 0; variance: the prior variance of the function.
+
+    Returns:
+        The kernel matrix ``(n, m)``.
+    """
+    a = np.asarray(a, dtype=float).reshape(len(a), -1)
+    b = np.asarray(b, dtype=float).reshape(len(b), -1)
+    ell = check_nonnegative("length_scale", length_scale)
+    if ell == 0:
+        raise RegbookError("length_scale must be > 0.")
+    sq = np.sum(a**2, 1)[:, None] + np.sum(b**2, 1)[None, :] - 2 * a @ b.T
+    return check_nonnegative("variance", variance) * np.exp(-np.maximum(sq, 0) / (2 * ell**2))
+
+
+def gp_posterior(
+    x: np.ndarray,
+    y: np.ndarray,
+    x_query: np.ndarray,
+    *,
+    length_scale: float = 1.0,
+    variance: float = 1.0,
+    noise: float = 1e-6,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Posterior mean and standard deviation of a zero-mean Gaussian process.
+
+    With ``K = k(x, x) + noise·I``, ``k* = k(x, x_query)``:
+    ``μ = k*ᵀ K⁻¹ y`` and ``σ² = k(x_query, x_query) − k*ᵀ K⁻¹ k*`` (diagonal only), computed
+    with a Cholesky factorisation. Centre ``y`` first if its mean is not about 0.
+
+    Args:
+        x: observed points ``(n,)`` or ``(n, d)``; y: observed values ``(n,)``.
+        x_query: where to predict, ``(m,)`` or ``(m, d)``.
+        length_scale, variance: kernel parameters (:func:`rbf_kernel`).
+        noise: observation-noise variance added to the diagonal (> 0 for stability).
+
+    Returns:
+        ``(mean, std)``, each of shape ``(m,)``.
+    """
+    y = np.asarray(y, dtype=float).ravel()
+    if len(y) != len(x):
+        raise RegbookError(f"x and y need the same length, got {len(x)} and {len(y)}.")
+    K = rbf_kernel(x, x, length_scale, variance) + check_nonnegative("noise", noise) * np.eye(
+        len(y)
+    )
+    L = np.linalg.cholesky(K)
+    k_star = rbf_kernel(x, x_query, length_scale, variance)
+    alpha = np.linalg.solve(L.T, np.linalg.solve(L, y))
+    v = np.linalg.solve(L, k_star)
+    mean = k_star.T @ alpha
+    var = variance - np.sum(v**2, axis=0)
+    return mean, np.sqrt(np.maximum(var, 0.0))
+
+
+def ucb(mean: np.ndarray, std: np.ndarray, beta: float = 2.0) -> np.ndarray:
+    """Upper-confidence-bound acquisition ``μ + β σ`` (to be maximised).
+
+    Large β explores (favours uncertain points), small β exploits (favours high means).
+
+    Args:
+        mean, std: the surrogate's posterior, shape ``(m,)``.
+        beta: the exploration weight β ≥ 0.
+
+    Returns:
+        The acquisition values, shape ``(m,)``.
+    """
+    return np.asarray(mean, dtype=float) + check_nonnegative("beta", beta) * np.asarray(std)
