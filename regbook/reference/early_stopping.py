@@ -221,9 +221,11 @@ def gd_path(X: np.ndarray, y: np.ndarray, lr: float, steps: int) -> np.ndarray:
             f"least-squares problem to converge (s_max = {s_max:.4g} is the largest Hessian "
             f"eigenvalue), got {lr!r}."
         )
+    A = 2.0 * X.T @ X / len(y)  # the gradient 2/n·Xᵀ(Xw − y) is A·w − b
+    b = 2.0 * X.T @ y / len(y)
     path = np.zeros((steps + 1, X.shape[1]))
     for t in range(steps):
-        path[t + 1] = path[t] - lr * mse_gradient(path[t], X, y)
+        path[t + 1] = path[t] - lr * (A @ path[t] - b)
     return path
 
 
