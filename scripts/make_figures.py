@@ -37,23 +37,34 @@ GROUPS = [
 
 
 def techniques_map(path: Path) -> None:
-    """Four boxes: where each regularization technique of the book acts."""
-    plt.rcParams.update({"font.size": 10, "svg.fonttype": "none"})
-    fig, ax = plt.subplots(figsize=(12.0, 3.0))
-    ax.set_xlim(0, 4)
-    ax.set_ylim(0, 1)
+    """Four boxes in a 2 × 2 grid: where each regularization technique of the book acts.
+
+    Drawn at about the width it is shown at (the page column), so the text keeps its size;
+    two columns rather than four keep it legible on a phone.
+    """
+    plt.rcParams.update({"font.size": 11, "svg.fonttype": "none"})
+    fig, ax = plt.subplots(figsize=(8.0, 4.6))
+    ax.set_xlim(0, 2)
+    ax.set_ylim(0, 2)
     ax.axis("off")
     for i, (title, items) in enumerate(GROUPS):
         c = OKABE_ITO[i]
+        x0, y0 = i % 2, 1 - i // 2
         ax.add_patch(
             FancyBboxPatch(
-                (i + 0.05, 0.06), 0.9, 0.84, boxstyle="round,pad=0.02", fc=c + "22", ec=c, lw=1.5
+                (x0 + 0.04, y0 + 0.05),
+                0.92,
+                0.88,
+                boxstyle="round,pad=0.02",
+                fc=c + "22",
+                ec=c,
+                lw=1.5,
             )
         )
-        ax.text(i + 0.5, 0.8, title, ha="center", va="center", weight="bold", color="#222")
+        ax.text(x0 + 0.5, y0 + 0.8, title, ha="center", va="center", weight="bold", color="#222")
         for j, item in enumerate(items):
-            ax.text(i + 0.5, 0.6 - 0.17 * j, item, ha="center", va="center", fontsize=8.5)
-    fig.suptitle("Where each technique acts", y=0.99, fontsize=11)
+            ax.text(x0 + 0.5, y0 + 0.58 - 0.19 * j, item, ha="center", va="center", fontsize=11)
+    fig.suptitle("Where each technique acts", fontsize=13)
     fig.savefig(path, bbox_inches="tight", metadata={"Date": None})
     plt.close(fig)
 
