@@ -7,7 +7,7 @@ STAMP  := $(VENV)/.installed
 # The Jupyter kernel is started as `python` from PATH: make that the venv's interpreter.
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 
-.PHONY: book test lint format benchmark clean colab-venv
+.PHONY: book test lint format benchmark seeds clean colab-venv
 
 $(STAMP): requirements.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -35,6 +35,11 @@ format: $(STAMP)
 ## Time every notebook (quick profile) and print the table with the budgets.
 benchmark: $(STAMP)
 	$(BIN)/python scripts/benchmark.py
+
+## Every chapter again with other base seeds (3 and 6): are the asserted claims robust?
+seeds: $(STAMP)
+	REGBOOK_SEED=3 $(BIN)/python scripts/benchmark.py
+	REGBOOK_SEED=6 $(BIN)/python scripts/benchmark.py
 
 ## A second environment with Colab's TensorFlow and Keras (not the CPU pins of .venv), in
 ## which tests/test_colab_versions.py runs chapter 1. Created once, then reused.
