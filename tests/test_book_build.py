@@ -36,3 +36,16 @@ def test_chapter_one_page_has_figures_equations_and_glued_numbers(built_book):
     assert "{glue:" not in page and page.count('class="pasted-text"') >= 10, "glue unresolved"
     assert "Traceback (most recent call last)" not in page
     assert 'class="output traceback"' not in page and 'class="output stderr"' not in page
+
+
+@pytest.mark.slow
+def test_markdown_tables_in_cell_outputs_render_as_tables(built_book):
+    """Tables that a notebook *prints* as Markdown (chapter 11's ablation table and
+    classification report) must become HTML tables, not a paragraph of pipes."""
+    _, html = built_book
+    page = (html / "notebooks" / "11_case-study-cnn.html").read_text()
+    assert page.count("<table") >= 2, "the ablation table and the per-class report"
+    raw_rule = re.compile(r"\|\s*(?:---|—|&#8212;|&mdash;)")  # a table's |---| rule, as text
+    for path in sorted((html / "notebooks").glob("*.html")):
+        text = re.sub(r"<pre.*?</pre>", "", path.read_text(), flags=re.S)  # code is fine
+        assert not raw_rule.search(text), f"a Markdown table left as text in {path.name}"
