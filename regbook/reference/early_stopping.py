@@ -23,6 +23,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..errors import RegbookError, check_choice, check_nonnegative, check_positive_int
+from ._arrays import as_xy
 
 __all__ = [
     "EarlyStoppingResult",
@@ -147,18 +148,6 @@ def early_stopping(
 
 
 # ------------------------------------------------------- early stopping as implicit L2
-def _check_xy(X, y) -> tuple[np.ndarray, np.ndarray]:
-    X = np.asarray(X, dtype=float)
-    y = np.asarray(y, dtype=float)
-    if X.ndim != 2:
-        raise RegbookError(f"X must be a 2-D array (n_samples, n_features), got shape {X.shape}.")
-    if y.shape != (X.shape[0],):
-        raise RegbookError(f"y must have shape ({X.shape[0]},) to match X, got {y.shape}.")
-    if not (np.all(np.isfinite(X)) and np.all(np.isfinite(y))):
-        raise RegbookError("X and y must be finite (no NaN or inf).")
-    return X, y
-
-
 def mse_loss(w: np.ndarray, X: np.ndarray, y: np.ndarray, lambda_: float = 0.0) -> float:
     """Keras' mean squared error plus the book's L2 penalty: ``‖Xw − y‖²/n + λ/2·‖w‖²``.
 
@@ -169,7 +158,7 @@ def mse_loss(w: np.ndarray, X: np.ndarray, y: np.ndarray, lambda_: float = 0.0) 
     Returns:
         The loss (a float).
     """
-    X, y = _check_xy(X, y)
+    X, y = as_xy(X, y, finite=True)
     lam = check_nonnegative("lambda_", lambda_)
     r = X @ np.asarray(w, dtype=float) - y
     return float(r @ r / len(y) + 0.5 * lam * np.dot(w, w))
@@ -177,7 +166,7 @@ def mse_loss(w: np.ndarray, X: np.ndarray, y: np.ndarray, lambda_: float = 0.0) 
 
 def mse_gradient(w: np.ndarray, X: np.ndarray, y: np.ndarray, lambda_: float = 0.0) -> np.ndarray:
     """Gradient of :func:`mse_loss`: ``2/n·Xᵀ(Xw − y) + λw``, shape ``(p,)``."""
-    X, y = _check_xy(X, y)
+    X, y = as_xy(X, y, finite=True)
     lam = check_nonnegative("lambda_", lambda_)
     w = np.asarray(w, dtype=float)
     return 2.0 / len(y) * X.T @ (X @ w - y) + lam * w
@@ -211,7 +200,7 @@ def gd_path(X: np.ndarray, y: np.ndarray, lr: float, steps: int) -> np.ndarray:
     Returns:
         The iterates ``w_0 = 0, w_1, …, w_t``, shape ``(t + 1, p)``.
     """
-    X, y = _check_xy(X, y)
+    X, y = as_xy(X, y, finite=True)
     steps = check_positive_int("steps", steps)
     lr = check_nonnegative("lr", lr)
     s_max = float(hessian_eigh(X)[0][-1])
@@ -239,7 +228,7 @@ def ridge_solution(X: np.ndarray, y: np.ndarray, lambda_: float) -> np.ndarray:
     Returns:
         ``w_λ``, shape ``(p,)``.
     """
-    X, y = _check_xy(X, y)
+    X, y = as_xy(X, y, finite=True)
     lam = check_nonnegative("lambda_", lambda_)
     if lam == 0:
         return np.linalg.lstsq(X, y, rcond=None)[0]
@@ -323,7 +312,7 @@ def closest_ridge_lambda(
     """
     from scipy.optimize import minimize_scalar
 
-    X, y = _check_xy(X, y)
+    X, y = as_xy(X, y, finite=True)
     w = np.asarray(w, dtype=float)
     if w.shape != (X.shape[1],):
         raise RegbookError(f"w must have shape ({X.shape[1]},), got {w.shape}.")

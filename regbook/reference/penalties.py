@@ -21,6 +21,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..errors import RegbookError, check_nonnegative, check_positive_int
+from ._arrays import as_xy
 
 __all__ = [
     "l2_penalty",
@@ -53,18 +54,6 @@ def _check_beta(name: str, value) -> float:
     if not 0.0 <= check_nonnegative(name, value) < 1.0:
         raise RegbookError(f"{name} must be in [0, 1) (a moment-decay rate), got {value!r}.")
     return float(value)
-
-
-def _as_xy(X, y) -> tuple[np.ndarray, np.ndarray]:
-    X = np.asarray(X, dtype=float)
-    y = np.asarray(y, dtype=float)
-    if X.ndim != 2:
-        raise RegbookError(f"X must be a 2-D array (n_samples, n_features), got shape {X.shape}.")
-    if y.ndim != 1 or len(y) != len(X):
-        raise RegbookError(
-            f"y must be a 1-D array with one target per row of X ({len(X)}), got shape {y.shape}."
-        )
-    return X, y
 
 
 def _as_w(w, n_features: int) -> np.ndarray:
@@ -154,7 +143,7 @@ def ridge_objective(X, y, w, lambda_: float) -> float:
     Returns:
         The objective, a float.
     """
-    X, y = _as_xy(X, y)
+    X, y = as_xy(X, y)
     w = _as_w(w, X.shape[1])
     r = X @ w - y
     return 0.5 * float(r @ r) + l2_penalty(w, lambda_)
@@ -169,7 +158,7 @@ def ridge_gradient(X, y, w, lambda_: float) -> np.ndarray:
     Returns:
         Array of shape ``(p,)``.
     """
-    X, y = _as_xy(X, y)
+    X, y = as_xy(X, y)
     w = _as_w(w, X.shape[1])
     return X.T @ (X @ w - y) + l2_penalty_grad(w, lambda_)
 
@@ -184,7 +173,7 @@ def ridge_closed_form(X, y, lambda_: float) -> np.ndarray:
     Returns:
         Coefficients, shape ``(p,)``.
     """
-    X, y = _as_xy(X, y)
+    X, y = as_xy(X, y)
     lam = check_nonnegative("lambda_", lambda_)
     A = X.T @ X + lam * np.eye(X.shape[1])
     try:
@@ -209,7 +198,7 @@ def ridge_svd(X, y, lambda_: float) -> np.ndarray:
     Returns:
         Coefficients, shape ``(p,)``.
     """
-    X, y = _as_xy(X, y)
+    X, y = as_xy(X, y)
     lam = check_nonnegative("lambda_", lambda_)
     U, s, Vt = np.linalg.svd(X, full_matrices=False)
     denom = s**2 + lam
@@ -275,7 +264,7 @@ def ridge_gradient_descent(
         every step and after the last, shape ``(steps + 1,)`` (``inf``/``nan`` once it
         diverged).
     """
-    X, y = _as_xy(X, y)
+    X, y = as_xy(X, y)
     lam = check_nonnegative("lambda_", lambda_)
     lr = _check_lr(lr)
     steps = check_positive_int("steps", steps)

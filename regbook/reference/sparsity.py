@@ -23,6 +23,7 @@ import numpy as np
 from threadpoolctl import threadpool_limits
 
 from ..errors import RegbookError, check_nonnegative, check_positive_int
+from ._arrays import as_finite, as_xy
 
 __all__ = [
     "l1_penalty",
@@ -57,24 +58,6 @@ def _check_step(step) -> float:
     return s
 
 
-def _as_array(name: str, value) -> np.ndarray:
-    arr = np.asarray(value, dtype=float)
-    if not np.all(np.isfinite(arr)):
-        raise RegbookError(f"{name} must contain only finite numbers.")
-    return arr
-
-
-def _check_xy(X, y) -> tuple[np.ndarray, np.ndarray]:
-    X, y = _as_array("X", X), _as_array("y", y)
-    if X.ndim != 2:
-        raise RegbookError(f"X must be a 2-D array (n_samples, n_features), got shape {X.shape}.")
-    if y.ndim != 1 or len(y) != len(X):
-        raise RegbookError(
-            f"y must be a 1-D array with one target per row of X ({len(X)}), got shape {y.shape}."
-        )
-    return X, y
-
-
 def l1_penalty(w: np.ndarray, lambda_: float) -> float:
     """The L1 penalty ``λ·Σ|w_i|`` (chapter 3).
 
@@ -86,7 +69,7 @@ def l1_penalty(w: np.ndarray, lambda_: float) -> float:
         The penalty, a float (``keras.regularizers.L1(l1=λ)`` gives the same value).
     """
     lam = check_nonnegative("lambda_", lambda_)
-    return lam * float(np.abs(_as_array("w", w)).sum())
+    return lam * float(np.abs(as_finite("w", w)).sum())
 
 
 def l1_subgradient(w: np.ndarray, lambda_: float) -> np.ndarray:
@@ -104,7 +87,7 @@ def l1_subgradient(w: np.ndarray, lambda_: float) -> np.ndarray:
         Array shaped like ``w``.
     """
     lam = check_nonnegative("lambda_", lambda_)
-    return lam * np.sign(_as_array("w", w))
+    return lam * np.sign(as_finite("w", w))
 
 
 def elastic_net_penalty(w: np.ndarray, lambda_: float, alpha: float) -> float:
@@ -119,7 +102,7 @@ def elastic_net_penalty(w: np.ndarray, lambda_: float, alpha: float) -> float:
         The penalty, equal to ``keras.regularizers.L1L2(l1=λα, l2=λ(1−α)/2)``'s value.
     """
     lam, a = check_nonnegative("lambda_", lambda_), _check_alpha(alpha)
-    w = _as_array("w", w)
+    w = as_finite("w", w)
     return lam * (a * float(np.abs(w).sum()) + (1 - a) / 2 * float((w**2).sum()))
 
 
@@ -136,7 +119,7 @@ def elastic_net_gradient(w: np.ndarray, lambda_: float, alpha: float) -> np.ndar
         :func:`l1_subgradient`).
     """
     lam, a = check_nonnegative("lambda_", lambda_), _check_alpha(alpha)
-    w = _as_array("w", w)
+    w = as_finite("w", w)
     return lam * (a * np.sign(w) + (1 - a) * w)
 
 
@@ -153,7 +136,7 @@ def soft_threshold(z: np.ndarray, tau: float) -> np.ndarray:
         Array shaped like ``z``: 0 where ``|z| ≤ τ``, else ``z`` moved τ towards 0.
     """
     t = check_nonnegative("tau", tau)
-    z = _as_array("z", z)
+    z = as_finite("z", z)
     return np.sign(z) * np.maximum(np.abs(z) - t, 0.0)
 
 
@@ -201,8 +184,8 @@ def elastic_net_objective(
     Returns:
         The objective, a float.
     """
-    X, y = _check_xy(X, y)
-    w = _as_array("w", w)
+    X, y = as_xy(X, y, finite=True)
+    w = as_finite("w", w)
     if w.shape != (X.shape[1],):
         raise RegbookError(f"w must have shape ({X.shape[1]},) to match X, got {w.shape}.")
     r = y - X @ w
@@ -222,7 +205,7 @@ def lambda_max(X: np.ndarray, y: np.ndarray, alpha: float = 1.0) -> float:
     Returns:
         λ_max, a float.
     """
-    X, y = _check_xy(X, y)
+    X, y = as_xy(X, y, finite=True)
     a = _check_alpha(alpha)
     if a == 0.0:
         raise RegbookError("lambda_max needs alpha > 0: pure L2 never sets weights exactly to 0.")
@@ -282,13 +265,13 @@ def _single_threaded(fn):
 
 
 def _setup(X, y, lambda_, alpha, step, n_iter, w0):
-    X, y = _check_xy(X, y)
+    X, y = as_xy(X, y, finite=True)
     lam, a = check_nonnegative("lambda_", lambda_), _check_alpha(alpha)
     n_iter = check_positive_int("n_iter", n_iter)
     n, d = X.shape
     lipschitz = float(np.linalg.norm(X, 2) ** 2) / n  # of the data term's gradient
     eta = 1.0 / max(lipschitz, 1e-12) if step is None else _check_step(step)
-    w = np.zeros(d) if w0 is None else _as_array("w0", w0).copy()
+    w = np.zeros(d) if w0 is None else as_finite("w0", w0).copy()
     if w.shape != (d,):
         raise RegbookError(f"w0 must have shape ({d},) to match X, got {w.shape}.")
     return X, y, lam, a, n_iter, eta, w
