@@ -28,7 +28,7 @@ import tensorflow as tf
 
 from .data import Dataset
 from .errors import RegbookError, check_choice, check_nonnegative, check_positive_int, check_rate
-from .training import Run
+from .training import Run, _loss_and_metrics
 
 __all__ = [
     "augment_batch",
@@ -363,14 +363,8 @@ def train_recipe(
             opt = keras.optimizers.AdamW(schedule, weight_decay=wd or 0.0)
         if wd:
             opt.exclude_from_weight_decay(var_names=["bias", "gamma", "beta"])
-        model.compile(
-            optimizer=opt,
-            loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
-            metrics=[
-                keras.metrics.SparseCategoricalCrossentropy(from_logits=True, name="data_loss"),
-                keras.metrics.SparseCategoricalAccuracy(name="accuracy"),
-            ],
-        )
+        loss, metrics = _loss_and_metrics("classification")  # the runner's loss and metrics
+        model.compile(optimizer=opt, loss=loss, metrics=metrics)
         model.optimizer.build(model.trainable_variables)  # trace the step once (see training)
     train_ds = make_pipeline(
         data.x_train,
