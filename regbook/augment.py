@@ -17,7 +17,14 @@ from collections.abc import Sequence
 import keras
 import numpy as np
 
-from .errors import RegbookError, check_nonnegative, check_positive_int
+from .errors import (
+    RegbookError,
+    check_finite_array,
+    check_nonnegative,
+    check_nonnegative_int,
+    check_positive_int,
+    check_seed,
+)
 
 __all__ = [
     "expected_noisy_mse",
@@ -37,12 +44,6 @@ def _check_fraction(name: str, value, upper: float = 1.0) -> float:
     return v
 
 
-def _check_seed(seed) -> int:
-    if isinstance(seed, bool) or not isinstance(seed, int | np.integer):
-        raise RegbookError(f"seed must be an integer, got {seed!r}.")
-    return int(seed)
-
-
 def expected_noisy_mse(w: np.ndarray, X: np.ndarray, y: np.ndarray, sigma: float) -> float:
     """Expected mean squared error of a linear model when every input is perturbed by
     Gaussian noise: ``E_ε ‖(X + ε)w − y‖²/n = ‖Xw − y‖²/n + σ²‖w‖²``, ε ~ N(0, σ²I).
@@ -58,9 +59,8 @@ def expected_noisy_mse(w: np.ndarray, X: np.ndarray, y: np.ndarray, sigma: float
     Returns:
         The expected loss (a float).
     """
-    X = np.asarray(X, dtype=float)
-    y = np.asarray(y, dtype=float)
-    w = np.asarray(w, dtype=float)
+    X, y = check_finite_array("X", X), check_finite_array("y", y)
+    w = check_finite_array("w", w)
     if X.ndim != 2 or y.shape != (X.shape[0],) or w.shape != (X.shape[1],):
         raise RegbookError(
             f"Expected X (n, p), y (n,) and w (p,), got {X.shape}, {y.shape} and {w.shape}."
@@ -108,7 +108,7 @@ def digits_augmentation(
     contrast = _check_fraction("contrast", contrast)
     brightness = _check_fraction("brightness", brightness)
     noise = check_nonnegative("noise", noise)
-    seed = _check_seed(seed)
+    seed = check_seed("seed", seed)
     layers: list[keras.layers.Layer] = []
     fill = {"fill_mode": "constant", "fill_value": 0.0}
     if translate:
@@ -127,9 +127,7 @@ def digits_augmentation(
 
 
 def _check_shift_scale(max_shift, max_scale) -> tuple[int, float]:
-    if isinstance(max_shift, bool) or not isinstance(max_shift, int | np.integer) or max_shift < 0:
-        raise RegbookError(f"max_shift must be an integer >= 0, got {max_shift!r}.")
-    return int(max_shift), _check_fraction("max_scale", max_scale)
+    return check_nonnegative_int("max_shift", max_shift), _check_fraction("max_scale", max_scale)
 
 
 def shift_scale_1d(
@@ -151,7 +149,7 @@ def shift_scale_1d(
         The augmented signals, shape ``(n, length)``.
     """
     max_shift, max_scale = _check_shift_scale(max_shift, max_scale)
-    x = np.asarray(x)
+    x = check_finite_array("x", x)
     if x.ndim != 2:
         raise RegbookError(f"x must have shape (n, length), got {x.shape}.")
     if not isinstance(rng, np.random.Generator):
@@ -180,8 +178,8 @@ class RandomShiftScale1D(keras.layers.Layer):
     def __init__(self, max_shift: int, max_scale: float, seed: int | None = None, **kwargs):
         super().__init__(**kwargs)
         self.max_shift, self.max_scale = _check_shift_scale(max_shift, max_scale)
-        self.seed = None if seed is None else _check_seed(seed)
-        self.seed_generator = keras.random.SeedGenerator(seed)
+        self.seed = None if seed is None else check_seed("seed", seed)
+        self.seed_generator = keras.random.SeedGenerator(self.seed)
         self.supports_masking = True
 
     def call(self, inputs, training=None):
@@ -275,7 +273,7 @@ def augmented_dataset(
     if len(x) != len(y):
         raise RegbookError(f"x and y must have the same length, got {len(x)} and {len(y)}.")
     batch_size = check_positive_int("batch_size", batch_size)
-    seed = _check_seed(seed)
+    seed = check_seed("seed", seed)
     layers = list(layers)
     ds = tf.data.Dataset.from_tensor_slices((x, y)).cache()
     ds = ds.shuffle(len(y), seed=seed, reshuffle_each_iteration=True).batch(batch_size)

@@ -2,7 +2,12 @@
 
 Every public function checks its arguments *before* calling into Keras, so a reader who
 passes a bad value sees one line that says what was wrong and what to do, not a deep
-TensorFlow stack trace. Introduced in chapter 1 (Setup).
+TensorFlow stack trace. One check per kind: a seed (:func:`check_seed`), a number >= 0
+(:func:`check_nonnegative`) or > 0 (:func:`check_positive`), a whole number >= 0
+(:func:`check_nonnegative_int`) or >= 1 (:func:`check_positive_int`), a probability
+(:func:`check_probability`), a dropout rate (:func:`check_rate`), an array without NaN
+or inf (:func:`check_finite_array`) and a choice from a list (:func:`check_choice`).
+NumPy scalars are accepted wherever Python numbers are. Introduced in chapter 1 (Setup).
 """
 
 from __future__ import annotations
@@ -11,14 +16,24 @@ import math
 from collections.abc import Iterable
 from typing import Any
 
+import numpy as np
+
 __all__ = [
     "RegbookError",
     "OfflineDatasetError",
     "check_choice",
+    "check_finite_array",
     "check_nonnegative",
+    "check_nonnegative_int",
+    "check_positive",
     "check_positive_int",
+    "check_probability",
     "check_rate",
+    "check_seed",
 ]
+
+#: Argument names that are regularization strengths (their messages say so).
+_STRENGTHS = frozenset({"lambda_", "lambda", "λ", "l1", "l2", "weight_decay"})
 
 
 class RegbookError(ValueError):
@@ -29,57 +44,121 @@ class OfflineDatasetError(RegbookError):
     """An online dataset was requested but could not be downloaded."""
 
 
+def _show(value: Any) -> str:
+    """``repr(value)``, with NumPy scalars shown as Python numbers (``-1.0``, not
+    ``np.float64(-1.0)``)."""
+    if isinstance(value, np.generic):
+        value = value.item()
+    return repr(value)
+
+
 def _is_number(value: Any) -> bool:
+    """A finite real number: Python or NumPy, not a bool or a string."""
+    if isinstance(value, bool | np.bool_ | str | bytes):
+        return False
     try:
         return math.isfinite(float(value))
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         return False
 
 
-def check_nonnegative(name: str, value: Any) -> float:
-    """Return ``float(value)`` or raise if it is negative or not a finite number.
+def _with_hint(hint: str | None) -> str:
+    return f" ({hint})" if hint else ""
+
+
+def check_nonnegative(name: str, value: Any, *, hint: str | None = None) -> float:
+    """Return ``float(value)``, or raise if it is negative or not a finite number.
 
     Args:
-        name: the argument's name, used in the message (e.g. ``"lambda_"``).
+        name: the quantity, as the reader passed it (e.g. ``"lambda_"``, ``"noise"``).
         value: the value to check.
-
-    Returns:
-        The value as a float.
+        hint: a few words on why, added in parentheses (strengths get one by default).
     """
     if not _is_number(value):
-        raise RegbookError(f"{name} must be a finite number, got {value!r}.")
+        raise RegbookError(f"{name} must be a finite number, got {_show(value)}.")
     if float(value) < 0:
-        raise RegbookError(
-            f"{name} must be >= 0 (a regularization strength cannot be negative), got {value!r}."
-        )
+        if hint is None and name in _STRENGTHS:
+            hint = "a regularization strength cannot be negative"
+        raise RegbookError(f"{name} must be >= 0{_with_hint(hint)}, got {_show(value)}.")
+    return float(value)
+
+
+def check_positive(name: str, value: Any, *, hint: str | None = None) -> float:
+    """Return ``float(value)``, or raise unless it is a finite number > 0 (e.g. a learning
+    rate, a variance, a threshold).
+
+    Args:
+        name: the quantity (e.g. ``"lr"``, ``"learning rate"``).
+        value: the value to check.
+        hint: a few words on why, added in parentheses.
+    """
+    if not _is_number(value):
+        raise RegbookError(f"{name} must be a finite number > 0, got {_show(value)}.")
+    if float(value) <= 0:
+        why = f"; {hint}" if hint else ""
+        raise RegbookError(f"{name} must be positive (> 0{why}), got {_show(value)}.")
+    return float(value)
+
+
+def check_probability(name: str, value: Any, *, hint: str | None = None) -> float:
+    """Return ``float(value)``, or raise unless ``0 <= value <= 1``."""
+    if not _is_number(value) or not 0.0 <= float(value) <= 1.0:
+        raise RegbookError(f"{name} must be in [0, 1]{_with_hint(hint)}, got {_show(value)}.")
     return float(value)
 
 
 def check_rate(name: str, value: Any) -> float:
-    """Return a dropout-style rate as float, or raise unless ``0 <= value < 1``.
-
-    Args:
-        name: the argument's name, used in the message (e.g. ``"dropout"``).
-        value: the fraction of units to drop.
-
-    Returns:
-        The rate as a float.
-    """
+    """Return a dropout-style rate as float, or raise unless ``0 <= value < 1``."""
     if not _is_number(value) or not 0.0 <= float(value) < 1.0:
         raise RegbookError(
             f"{name} must be in [0, 1) (the fraction of units dropped; 1 would drop "
-            f"everything), got {value!r}."
+            f"everything), got {_show(value)}."
         )
     return float(value)
 
 
 def check_positive_int(name: str, value: Any) -> int:
-    """Return ``int(value)`` or raise unless it is an integer >= 1."""
-    if isinstance(value, bool) or not isinstance(value, int | float) or int(value) != value:
-        raise RegbookError(f"{name} must be a positive integer, got {value!r}.")
+    """Return ``int(value)`` or raise unless it is a whole number >= 1 (``3``, ``np.int64(3)``
+    and ``3.0`` pass)."""
+    if not _is_number(value) or int(value) != float(value):
+        raise RegbookError(f"{name} must be a positive integer, got {_show(value)}.")
     if value < 1:
-        raise RegbookError(f"{name} must be >= 1, got {value!r}.")
+        raise RegbookError(f"{name} must be >= 1, got {_show(value)}.")
     return int(value)
+
+
+def check_nonnegative_int(name: str, value: Any) -> int:
+    """Return ``int(value)`` or raise unless it is an integer >= 0 (Python or NumPy)."""
+    if isinstance(value, bool | np.bool_) or not isinstance(value, int | np.integer) or value < 0:
+        raise RegbookError(f"{name} must be an integer >= 0, got {_show(value)}.")
+    return int(value)
+
+
+def check_seed(name: str, value: Any) -> int:
+    """Return a random seed as ``int``, or raise unless it is an integer >= 0 (Python or
+    NumPy; not a bool, a float or a string)."""
+    if isinstance(value, bool | np.bool_) or not isinstance(value, int | np.integer):
+        raise RegbookError(f"{name} must be an integer such as 0 or 42, got {_show(value)}.")
+    if value < 0:
+        raise RegbookError(f"{name} must be >= 0 (NumPy refuses negative seeds), got {value}.")
+    return int(value)
+
+
+def check_finite_array(name: str, value: Any) -> np.ndarray:
+    """``value`` as a float array, or raise if it is not numeric or holds NaN or inf."""
+    try:
+        arr = np.asarray(value, dtype=float)
+    except (TypeError, ValueError):
+        raise RegbookError(
+            f"{name} must be an array of numbers, got {type(value).__name__}."
+        ) from None
+    bad = arr.size - int(np.count_nonzero(np.isfinite(arr)))
+    if bad:
+        raise RegbookError(
+            f"{name} must contain only finite numbers, but {bad} of its {arr.size} value(s) "
+            "are NaN or inf: check where they come from (a diverged run? missing data?)."
+        )
+    return arr
 
 
 def check_choice(name: str, value: Any, choices: Iterable[str]) -> str:

@@ -14,7 +14,14 @@ from collections.abc import Sequence
 
 import keras
 
-from .errors import RegbookError, check_choice, check_nonnegative, check_positive_int, check_rate
+from .errors import (
+    RegbookError,
+    check_choice,
+    check_nonnegative,
+    check_positive_int,
+    check_rate,
+    check_seed,
+)
 
 __all__ = ["regularizer", "mlp", "small_cnn", "REGULARIZERS", "BATCHNORM"]
 
@@ -70,9 +77,7 @@ def _common(regularizer_kind, lambda_, l1_ratio, dropout, batchnorm, seed):
     reg = regularizer(regularizer_kind, lambda_, l1_ratio)
     rate = check_rate("dropout", dropout)
     check_choice("batchnorm", batchnorm, BATCHNORM)
-    if isinstance(seed, bool) or not isinstance(seed, int):
-        raise RegbookError(f"seed must be an integer, got {seed!r}.")
-    return reg, rate
+    return reg, rate, check_seed("seed", seed)
 
 
 def mlp(
@@ -107,7 +112,7 @@ def mlp(
         An uncompiled ``keras.Model`` mapping ``(batch, *input_shape)`` to
         ``(batch, n_outputs)``.
     """
-    reg, rate = _common(regularizer_kind, lambda_, l1_ratio, dropout, batchnorm, seed)
+    reg, rate, seed = _common(regularizer_kind, lambda_, l1_ratio, dropout, batchnorm, seed)
     in_rate = check_rate("input_dropout", input_dropout)
     n_outputs = check_positive_int("n_outputs", n_outputs)
     shape = (input_shape,) if isinstance(input_shape, int) else tuple(input_shape)
@@ -172,7 +177,7 @@ def small_cnn(
     Returns:
         An uncompiled ``keras.Model``.
     """
-    reg, rate = _common(regularizer_kind, lambda_, l1_ratio, dropout, batchnorm, seed)
+    reg, rate, seed = _common(regularizer_kind, lambda_, l1_ratio, dropout, batchnorm, seed)
     conv_rate = check_rate("conv_dropout", conv_dropout)
     shape = tuple(input_shape)
     if len(shape) != 3:

@@ -184,7 +184,7 @@ def elastic_net_objective(
     Returns:
         The objective, a float.
     """
-    X, y = as_xy(X, y, finite=True)
+    X, y = as_xy(X, y)
     w = as_finite("w", w)
     if w.shape != (X.shape[1],):
         raise RegbookError(f"w must have shape ({X.shape[1]},) to match X, got {w.shape}.")
@@ -205,7 +205,7 @@ def lambda_max(X: np.ndarray, y: np.ndarray, alpha: float = 1.0) -> float:
     Returns:
         λ_max, a float.
     """
-    X, y = as_xy(X, y, finite=True)
+    X, y = as_xy(X, y)
     a = _check_alpha(alpha)
     if a == 0.0:
         raise RegbookError("lambda_max needs alpha > 0: pure L2 never sets weights exactly to 0.")
@@ -265,7 +265,7 @@ def _single_threaded(fn):
 
 
 def _setup(X, y, lambda_, alpha, step, n_iter, w0):
-    X, y = as_xy(X, y, finite=True)
+    X, y = as_xy(X, y)
     lam, a = check_nonnegative("lambda_", lambda_), _check_alpha(alpha)
     n_iter = check_positive_int("n_iter", n_iter)
     n, d = X.shape
