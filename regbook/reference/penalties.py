@@ -20,8 +20,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..errors import RegbookError, check_nonnegative, check_positive_int
-from ._arrays import as_xy
+from ..errors import RegbookError, check_nonnegative, check_positive, check_positive_int
+from ._arrays import as_finite, as_vector, as_xy
 
 __all__ = [
     "l2_penalty",
@@ -45,26 +45,25 @@ __all__ = [
 
 # ---------------------------------------------------------------- validation helpers
 def _check_lr(lr) -> float:
-    if check_nonnegative("lr", lr) == 0.0:
-        raise RegbookError("lr must be > 0 (a learning rate of 0 never moves the weights).")
-    return float(lr)
+    return check_positive("lr", lr, hint="the learning rate η")
 
 
 def _check_beta(name: str, value) -> float:
-    if not 0.0 <= check_nonnegative(name, value) < 1.0:
-        raise RegbookError(f"{name} must be in [0, 1) (a moment-decay rate), got {value!r}.")
-    return float(value)
+    b = check_nonnegative(name, value, hint="a moment-decay rate")
+    if b >= 1.0:
+        raise RegbookError(f"{name} must be in [0, 1) (a moment-decay rate), got {b!r}.")
+    return b
 
 
-def _as_w(w, n_features: int) -> np.ndarray:
-    w = np.asarray(w, dtype=float)
-    if w.shape != (n_features,):
-        raise RegbookError(f"w must have shape ({n_features},) to match X, got {w.shape}.")
-    return w
+def _as_matrix(X) -> np.ndarray:
+    X = as_finite("X", X)
+    if X.ndim != 2:
+        raise RegbookError(f"X must be a 2-D array (n_samples, n_features), got shape {X.shape}.")
+    return X
 
 
 def _same_shape(a, b, what: str) -> tuple[np.ndarray, np.ndarray]:
-    a, b = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
+    a, b = as_finite("w", a), as_finite("grad", b)
     if a.shape != b.shape:
         raise RegbookError(f"{what}: shapes differ, {a.shape} vs {b.shape}.")
     return a, b
@@ -82,8 +81,7 @@ def l2_penalty(w, lambda_: float) -> float:
         The penalty, a float.
     """
     lam = check_nonnegative("lambda_", lambda_)
-    w = np.asarray(w, dtype=float)
-    return 0.5 * lam * float(np.sum(w**2))
+    return 0.5 * lam * float(np.sum(as_finite("w", w) ** 2))
 
 
 def l2_penalty_grad(w, lambda_: float) -> np.ndarray:
@@ -97,7 +95,7 @@ def l2_penalty_grad(w, lambda_: float) -> np.ndarray:
         Array shaped like ``w``.
     """
     lam = check_nonnegative("lambda_", lambda_)
-    return lam * np.asarray(w, dtype=float)
+    return lam * as_finite("w", w)
 
 
 def keras_l2_from_lambda(lambda_: float) -> float:
@@ -125,13 +123,19 @@ def map_lambda(noise_var: float, prior_var: float) -> float:
     Returns:
         ``σ²/τ²`` (sum-of-squares convention).
     """
-    s2, t2 = check_nonnegative("noise_var", noise_var), check_nonnegative("prior_var", prior_var)
-    if s2 == 0 or t2 == 0:
-        raise RegbookError("noise_var and prior_var must be > 0 (variances of Gaussians).")
-    return s2 / t2
+    s2 = check_positive("noise_var", noise_var, hint="a variance")
+    return s2 / check_positive("prior_var", prior_var, hint="a variance")
 
 
 # ---------------------------------------------------------------- ridge regression
+def _nonzero_singular_values(s: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
+    """Which singular values are not round-off: ``s > max(n, p)·eps·s_max``, relative to
+    the largest one like ``numpy.linalg.pinv`` and ``matrix_rank`` (so scaling X keeps them)."""
+    if s.size == 0:
+        return np.zeros(0, dtype=bool)
+    return s > max(shape) * np.finfo(float).eps * s.max()
+
+
 def ridge_objective(X, y, w, lambda_: float) -> float:
     """``½‖Xw − y‖² + λ/2·‖w‖²`` (chapter 2).
 
@@ -144,7 +148,7 @@ def ridge_objective(X, y, w, lambda_: float) -> float:
         The objective, a float.
     """
     X, y = as_xy(X, y)
-    w = _as_w(w, X.shape[1])
+    w = as_vector("w", w, X.shape[1])
     r = X @ w - y
     return 0.5 * float(r @ r) + l2_penalty(w, lambda_)
 
@@ -159,7 +163,7 @@ def ridge_gradient(X, y, w, lambda_: float) -> np.ndarray:
         Array of shape ``(p,)``.
     """
     X, y = as_xy(X, y)
-    w = _as_w(w, X.shape[1])
+    w = as_vector("w", w, X.shape[1])
     return X.T @ (X @ w - y) + l2_penalty_grad(w, lambda_)
 
 
@@ -190,7 +194,8 @@ def ridge_svd(X, y, lambda_: float) -> np.ndarray:
     ``w = V·diag(s/(s² + λ))·Uᵀy`` (chapter 2).
 
     Unlike :func:`ridge_closed_form` it also works for λ = 0 with rank-deficient ``X``
-    (it then returns the minimum-norm least-squares solution).
+    (it then returns the minimum-norm least-squares solution ``pinv(X)·y``: singular
+    values below ``max(n, p)·eps·s_max`` count as 0, relative like ``numpy.linalg.pinv``).
 
     Args:
         X: shape ``(n, p)``; y: shape ``(n,)``; lambda_: λ ≥ 0.
@@ -201,8 +206,8 @@ def ridge_svd(X, y, lambda_: float) -> np.ndarray:
     X, y = as_xy(X, y)
     lam = check_nonnegative("lambda_", lambda_)
     U, s, Vt = np.linalg.svd(X, full_matrices=False)
-    denom = s**2 + lam
-    coef = np.divide(s, denom, out=np.zeros_like(s), where=denom > 1e-12 * max(s.max(), 1.0))
+    keep = _nonzero_singular_values(s, X.shape)
+    coef = np.divide(s, s**2 + lam, out=np.zeros_like(s), where=keep)
     return Vt.T @ (coef * (U.T @ y))
 
 
@@ -219,12 +224,13 @@ def ridge_shrinkage(X, lambda_: float) -> np.ndarray:
         Factors in [0, 1], shape ``(min(n, p),)``, in the order of the singular values
         (largest first).
     """
-    X = np.asarray(X, dtype=float)
-    if X.ndim != 2:
-        raise RegbookError(f"X must be a 2-D array (n_samples, n_features), got shape {X.shape}.")
+    X = _as_matrix(X)
     lam = check_nonnegative("lambda_", lambda_)
-    s2 = np.linalg.svd(X, compute_uv=False) ** 2
-    return np.divide(s2, s2 + lam, out=np.zeros_like(s2), where=(s2 + lam) > 0)
+    s = np.linalg.svd(X, compute_uv=False)
+    s2 = s**2
+    return np.divide(
+        s2, s2 + lam, out=np.zeros_like(s2), where=_nonzero_singular_values(s, X.shape)
+    )
 
 
 def ridge_max_step(X, lambda_: float) -> float:
@@ -238,9 +244,7 @@ def ridge_max_step(X, lambda_: float) -> float:
         The bound; steps ``0 < η < bound`` converge from any start, larger ones diverge
         from almost every start.
     """
-    X = np.asarray(X, dtype=float)
-    if X.ndim != 2:
-        raise RegbookError(f"X must be a 2-D array (n_samples, n_features), got shape {X.shape}.")
+    X = _as_matrix(X)
     lam = check_nonnegative("lambda_", lambda_)
     top = float(np.linalg.svd(X, compute_uv=False)[0] ** 2) + lam
     if top == 0:
@@ -268,7 +272,7 @@ def ridge_gradient_descent(
     lam = check_nonnegative("lambda_", lambda_)
     lr = _check_lr(lr)
     steps = check_positive_int("steps", steps)
-    w = np.zeros(X.shape[1]) if w0 is None else _as_w(w0, X.shape[1]).copy()
+    w = np.zeros(X.shape[1]) if w0 is None else as_vector("w0", w0, X.shape[1]).copy()
     history = np.empty(steps + 1)
     with np.errstate(over="ignore", invalid="ignore"):
         for t in range(steps):
@@ -321,7 +325,7 @@ class AdamState:
 
 def adam_init(w) -> AdamState:
     """A fresh :class:`AdamState` (zero moments, ``t = 0``) for weights ``w`` (chapter 4)."""
-    w = np.asarray(w, dtype=float)
+    w = as_finite("w", w)
     return AdamState(np.zeros_like(w), np.zeros_like(w), 0)
 
 

@@ -16,7 +16,8 @@ import math
 
 import numpy as np
 
-from ..errors import RegbookError, check_nonnegative, check_positive_int
+from ..errors import RegbookError, check_nonnegative, check_positive, check_positive_int
+from ._arrays import as_finite
 
 __all__ = [
     "ridge_path",
@@ -41,6 +42,19 @@ def _fraction(name: str, value, *, closed_right: bool = False) -> float:
 
 
 # ---------------------------------------------------------------- ridge, many λ at once
+def _ridge_problem(W, b, X, Y, lambda_):
+    X, Y = as_finite("X", X), as_finite("Y", Y)
+    W, b = as_finite("W", W), as_finite("b", b)
+    if X.ndim != 2 or Y.ndim not in (1, 2) or len(Y) != len(X):
+        raise RegbookError(f"X must be (n, d) and Y (n, c) or (n,); got {X.shape}, {Y.shape}.")
+    if W.shape != (X.shape[1],) + Y.shape[1:] or b.shape != Y.shape[1:]:
+        raise RegbookError(
+            f"W must have shape {(X.shape[1],) + Y.shape[1:]} and b {Y.shape[1:]} for X "
+            f"{X.shape} and Y {Y.shape}; got W {W.shape} and b {b.shape}."
+        )
+    return W, b, X, Y, check_nonnegative("lambda_", lambda_)
+
+
 def ridge_objective(W: np.ndarray, b: np.ndarray, X: np.ndarray, Y: np.ndarray, lambda_: float):
     """``½‖XW + b − Y‖² + (λ/2)‖W‖²`` (sum over examples and outputs; the bias is not penalised).
 
@@ -51,8 +65,9 @@ def ridge_objective(W: np.ndarray, b: np.ndarray, X: np.ndarray, Y: np.ndarray, 
     Returns:
         The objective, a float.
     """
+    W, b, X, Y, lam = _ridge_problem(W, b, X, Y, lambda_)
     r = X @ W + b - Y
-    return 0.5 * float(np.sum(r**2)) + 0.5 * lambda_ * float(np.sum(W**2))
+    return 0.5 * float(np.sum(r**2)) + 0.5 * lam * float(np.sum(W**2))
 
 
 def ridge_gradient(W: np.ndarray, b: np.ndarray, X: np.ndarray, Y: np.ndarray, lambda_: float):
@@ -61,8 +76,9 @@ def ridge_gradient(W: np.ndarray, b: np.ndarray, X: np.ndarray, Y: np.ndarray, l
     Returns:
         ``(dW, db)`` with the shapes of ``W`` and ``b``.
     """
+    W, b, X, Y, lam = _ridge_problem(W, b, X, Y, lambda_)
     r = X @ W + b - Y
-    return X.T @ r + lambda_ * W, r.sum(axis=0)
+    return X.T @ r + lam * W, r.sum(axis=0)
 
 
 def ridge_path(X: np.ndarray, Y: np.ndarray, lambdas) -> tuple[np.ndarray, np.ndarray]:
@@ -75,24 +91,30 @@ def ridge_path(X: np.ndarray, Y: np.ndarray, lambdas) -> tuple[np.ndarray, np.nd
     Args:
         X: inputs ``(n, d)``.
         Y: targets ``(n,)`` or ``(n, c)`` (e.g. one-hot labels: a ridge classifier).
-        lambdas: strengths, shape ``(m,)``, each ≥ 0.
+        lambdas: strengths, shape ``(m,)``, each ≥ 0 (λ = 0 gives the minimum-norm
+            least-squares solution, also with more features than examples).
 
     Returns:
         ``(W, b)`` of shapes ``(m, d, c)`` and ``(m, c)``.
     """
-    X = np.asarray(X, dtype=float)
-    Y = np.asarray(Y, dtype=float)
+    X, Y = as_finite("X", X), as_finite("Y", Y)
     if Y.ndim == 1:
         Y = Y[:, None]
     if X.ndim != 2 or Y.ndim != 2 or len(X) != len(Y):
         raise RegbookError(f"X must be (n, d) and Y (n,) or (n, c); got {X.shape}, {Y.shape}.")
-    lams = np.atleast_1d(np.asarray(lambdas, dtype=float))
-    for lam in lams:
-        check_nonnegative("lambda_", lam)
+    lams = np.atleast_1d(as_finite("lambdas", lambdas))
+    if lams.ndim != 1 or np.any(lams < 0):
+        raise RegbookError(
+            f"lambdas must be a 1-D sequence of strengths >= 0, got {np.asarray(lambdas)!r}."
+        )
     x_mean, y_mean = X.mean(axis=0), Y.mean(axis=0)
     U, s, Vt = np.linalg.svd(X - x_mean, full_matrices=False)
     UtY = U.T @ (Y - y_mean)  # (r, c)
-    shrink = s[None, :] / (s[None, :] ** 2 + lams[:, None])  # (m, r)
+    # Singular values at round-off level (relative to the largest, as in np.linalg.pinv)
+    # are exact zeros: at λ = 0 this gives the minimum-norm solution pinv(Xc)·Yc.
+    keep = s > max(X.shape) * np.finfo(float).eps * (s.max() if s.size else 0.0)
+    denom = s[None, :] ** 2 + lams[:, None]
+    shrink = np.divide(s[None, :], denom, out=np.zeros_like(denom), where=keep[None, :])
     W = (Vt.T[None, :, :] * shrink[:, None, :]) @ UtY  # (m, d, r) @ (r, c)
     b = y_mean[None, :] - x_mean @ W  # (m, c)
     return W, b
@@ -183,11 +205,9 @@ def rbf_kernel(a: np.ndarray, b: np.ndarray, length_scale: float = 1.0, variance
     Returns:
         The kernel matrix ``(n, m)``.
     """
-    a = np.asarray(a, dtype=float).reshape(len(a), -1)
-    b = np.asarray(b, dtype=float).reshape(len(b), -1)
-    ell = check_nonnegative("length_scale", length_scale)
-    if ell == 0:
-        raise RegbookError("length_scale must be > 0.")
+    a = as_finite("a", a).reshape(len(a), -1)
+    b = as_finite("b", b).reshape(len(b), -1)
+    ell = check_positive("length_scale", length_scale)
     sq = np.sum(a**2, 1)[:, None] + np.sum(b**2, 1)[None, :] - 2 * a @ b.T
     return check_nonnegative("variance", variance) * np.exp(-np.maximum(sq, 0) / (2 * ell**2))
 
@@ -216,7 +236,7 @@ def gp_posterior(
     Returns:
         ``(mean, std)``, each of shape ``(m,)``.
     """
-    y = np.asarray(y, dtype=float).ravel()
+    x, x_query, y = as_finite("x", x), as_finite("x_query", x_query), as_finite("y", y).ravel()
     if len(y) != len(x):
         raise RegbookError(f"x and y need the same length, got {len(x)} and {len(y)}.")
     K = rbf_kernel(x, x, length_scale, variance) + check_nonnegative("noise", noise) * np.eye(
@@ -243,4 +263,5 @@ def ucb(mean: np.ndarray, std: np.ndarray, beta: float = 2.0) -> np.ndarray:
     Returns:
         The acquisition values, shape ``(m,)``.
     """
-    return np.asarray(mean, dtype=float) + check_nonnegative("beta", beta) * np.asarray(std)
+    mean, std = as_finite("mean", mean), as_finite("std", std)
+    return mean + check_nonnegative("beta", beta) * std
