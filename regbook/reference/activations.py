@@ -12,6 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..errors import RegbookError, check_choice, check_nonnegative, check_positive_int
+from ._arrays import as_finite
 
 __all__ = [
     "sigmoid",
@@ -32,8 +33,8 @@ __all__ = [
 ]
 
 
-def _arr(x) -> np.ndarray:
-    return np.asarray(x, dtype=float)
+def _arr(x, name: str = "x") -> np.ndarray:
+    return as_finite(name, x)
 
 
 def _slope(name: str, value) -> float:
@@ -99,13 +100,13 @@ def prelu(x: np.ndarray, alpha) -> np.ndarray:
         Array shaped like ``x``.
     """
     x = _arr(x)
-    return np.where(x > 0, x, _arr(alpha) * x)
+    return np.where(x > 0, x, _arr(alpha, "alpha") * x)
 
 
 def prelu_grad(x: np.ndarray, alpha) -> np.ndarray:
     """∂ PReLU / ∂x: 1 for x > 0, α otherwise."""
     x = _arr(x)
-    return np.where(x > 0, 1.0, _arr(alpha) * np.ones_like(x))
+    return np.where(x > 0, 1.0, _arr(alpha, "alpha") * np.ones_like(x))
 
 
 def prelu_grad_alpha(x: np.ndarray) -> np.ndarray:

@@ -21,7 +21,15 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..errors import RegbookError, check_nonnegative, check_positive_int
+from ..errors import (
+    RegbookError,
+    check_nonnegative,
+    check_nonnegative_int,
+    check_positive,
+    check_positive_int,
+    check_seed,
+)
+from ._arrays import as_finite, as_generator
 
 __all__ = [
     "smooth_labels",
@@ -121,7 +129,7 @@ def expected_calibration_error(probs: np.ndarray, y: np.ndarray, n_bins: int = 1
     Returns:
         The ECE, in [0, 1].
     """
-    probs = np.asarray(probs, dtype=float)
+    probs = as_finite("probs", probs)
     y = np.asarray(y)
     if probs.ndim != 2 or len(probs) != len(y):
         raise RegbookError(
@@ -140,7 +148,7 @@ def expected_calibration_error(probs: np.ndarray, y: np.ndarray, n_bins: int = 1
 
 
 def mixup(
-    x: np.ndarray, y: np.ndarray, alpha: float, rng: np.random.Generator
+    x: np.ndarray, y: np.ndarray, alpha: float, rng: np.random.Generator | int | None = None
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Mix each example with a random partner: ``x̃ = t·x_i + (1 − t)·x_j``, same for labels.
 
@@ -149,17 +157,16 @@ def mixup(
         y: one-hot or soft labels, shape ``(n, K)``.
         alpha: α > 0 of the Beta(α, α) distribution of the weight t (small α: t near 0
             or 1). The mixup paper calls t λ; the book keeps λ for penalty strengths.
-        rng: a NumPy random generator.
+        rng: a NumPy random generator, an integer seed, or None (a fresh, unseeded one).
 
     Returns:
         ``(x_mix, y_mix, t)`` with shapes ``x.shape``, ``y.shape`` and ``(n,)``.
     """
-    x, y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
-    if len(x) != len(y) or y.ndim != 2:
+    x, y = as_finite("x", x), as_finite("y", y)
+    if x.ndim == 0 or len(x) != len(y) or y.ndim != 2:
         raise RegbookError("y must be (n, K) soft or one-hot labels with n = len(x).")
-    a = check_nonnegative("alpha", alpha)
-    if a == 0:
-        raise RegbookError("alpha must be > 0.")
+    a = check_positive("alpha", alpha, hint="the parameter of Beta(α, α)")
+    rng = as_generator("rng", rng)
     t = rng.beta(a, a, size=len(x))
     perm = rng.permutation(len(x))
     tx = t.reshape((-1,) + (1,) * (x.ndim - 1))
@@ -180,7 +187,7 @@ def noisy_input_loss(X: np.ndarray, y: np.ndarray, w: np.ndarray, sigma: float) 
     Returns:
         The expected loss.
     """
-    X, y, w = np.asarray(X, float), np.asarray(y, float), np.asarray(w, float)
+    X, y, w = as_finite("X", X), as_finite("y", y), as_finite("w", w)
     if X.ndim != 2 or y.shape != (len(X),) or w.shape != (X.shape[1],):
         raise RegbookError(f"need X (n, d), y (n,), w (d,); got {X.shape}, {y.shape}, {w.shape}.")
     s = check_nonnegative("sigma", sigma)
@@ -202,7 +209,7 @@ def fgsm(
     Returns:
         The adversarial inputs, shape of x.
     """
-    x, grad = np.asarray(x, float), np.asarray(grad, float)
+    x, grad = as_finite("x", x), as_finite("grad", grad)
     if x.shape != grad.shape:
         raise RegbookError(f"grad must have the shape of x {x.shape}, got {grad.shape}.")
     out = x + check_nonnegative("epsilon", epsilon) * np.sign(grad)
@@ -226,7 +233,8 @@ def linear_adversarial_logistic_loss(
     Returns:
         The per-example worst-case losses, shape ``(n,)``.
     """
-    X, y, w = np.asarray(X, float), np.asarray(y, float), np.asarray(w, float)
+    X, y, w = as_finite("X", X), as_finite("y", y), as_finite("w", w)
+    b = as_finite("b", b)
     if not np.all(np.isin(y, (-1, 1))):
         raise RegbookError("y must hold labels -1 and +1.")
     if X.ndim != 2 or w.shape != (X.shape[1],) or len(y) != len(X):
@@ -272,9 +280,8 @@ def synthetic_reviews(
         raise RegbookError(f"length must be (min, max) with 1 <= min <= max, got {length!r}.")
     rate = _check_eps("sentiment_rate", sentiment_rate)
     noise = _check_eps("label_noise", label_noise, upper=0.5)
-    rng = np.random.default_rng(seed)
-    if isinstance(n_rare, bool) or not isinstance(n_rare, int) or n_rare < 0:
-        raise RegbookError(f"n_rare must be an integer >= 0, got {n_rare!r}.")
+    rng = np.random.default_rng(check_seed("seed", seed))
+    n_rare = check_nonnegative_int("n_rare", n_rare)
     filler = _FILLER + [f"tok{i}" for i in range(n_rare)]
     freq = 1.0 / np.arange(1, len(filler) + 1) ** 1.1
     freq /= freq.sum()

@@ -11,11 +11,10 @@ axis but the last is treated as "batch", as Keras does). For each feature j,
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 
-from ..errors import RegbookError, check_nonnegative
+from ..errors import RegbookError, check_positive, check_probability
+from ._arrays import as_finite
 
 __all__ = [
     "batchnorm_forward",
@@ -27,7 +26,7 @@ __all__ = [
 
 
 def _as_2d(x: np.ndarray, name: str = "x") -> tuple[np.ndarray, tuple[int, ...]]:
-    x = np.asarray(x, dtype=float)
+    x = as_finite(name, x)
     if x.ndim < 2:
         raise RegbookError(
             f"{name} must have shape (batch, ..., features), got {x.shape}; "
@@ -37,8 +36,8 @@ def _as_2d(x: np.ndarray, name: str = "x") -> tuple[np.ndarray, tuple[int, ...]]
 
 
 def _params(gamma, beta, d: int) -> tuple[np.ndarray, np.ndarray]:
-    g = np.ones(d) if gamma is None else np.asarray(gamma, dtype=float)
-    b = np.zeros(d) if beta is None else np.asarray(beta, dtype=float)
+    g = np.ones(d) if gamma is None else as_finite("gamma", gamma)
+    b = np.zeros(d) if beta is None else as_finite("beta", beta)
     for name, v in (("gamma", g), ("beta", b)):
         if v.shape != (d,):
             raise RegbookError(f"{name} must have shape ({d},) (one per feature), got {v.shape}.")
@@ -46,10 +45,7 @@ def _params(gamma, beta, d: int) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _eps(eps: float) -> float:
-    eps = check_nonnegative("eps", eps)
-    if eps == 0:
-        raise RegbookError("eps must be > 0: it keeps the division finite for constant features.")
-    return eps
+    return check_positive("eps", eps, hint="it keeps the division finite for constant features")
 
 
 def batchnorm_forward(
@@ -102,7 +98,7 @@ def batchnorm_backward(dy: np.ndarray, cache: dict) -> tuple[np.ndarray, np.ndar
     """
     if not isinstance(cache, dict) or "x_hat" not in cache:
         raise RegbookError("cache must be the dict returned by batchnorm_forward.")
-    dy2 = np.asarray(dy, dtype=float)
+    dy2 = as_finite("dy", dy)
     if dy2.shape != cache["shape"]:
         raise RegbookError(f"dy has shape {dy2.shape}, the forward input had {cache['shape']}.")
     dy2 = dy2.reshape(-1, dy2.shape[-1])
@@ -136,7 +132,7 @@ def batchnorm_inference(
     x2, shape = _as_2d(x)
     d = x2.shape[1]
     g, b = _params(gamma, beta, d)
-    m, v = np.asarray(moving_mean, dtype=float), np.asarray(moving_var, dtype=float)
+    m, v = as_finite("moving_mean", moving_mean), as_finite("moving_var", moving_var)
     if m.shape != (d,) or v.shape != (d,):
         raise RegbookError(f"moving_mean and moving_var must have shape ({d},).")
     if np.any(v < 0):
@@ -160,13 +156,8 @@ def update_moving(moving: np.ndarray, batch_stat: np.ndarray, momentum: float = 
     Returns:
         The updated moving statistic, shape ``(D,)``. Chapter 6.
     """
-    if not isinstance(momentum, int | float) or not math.isfinite(momentum):
-        raise RegbookError(f"momentum must be a number in [0, 1], got {momentum!r}.")
-    if not 0.0 <= float(momentum) <= 1.0:
-        raise RegbookError(
-            f"momentum must be in [0, 1] (Keras: the weight on the old value), got {momentum!r}."
-        )
-    moving, batch_stat = np.asarray(moving, dtype=float), np.asarray(batch_stat, dtype=float)
+    momentum = check_probability("momentum", momentum, hint="Keras: the weight on the old value")
+    moving, batch_stat = as_finite("moving", moving), as_finite("batch_stat", batch_stat)
     if moving.shape != batch_stat.shape:
         raise RegbookError(f"shapes differ: moving {moving.shape}, batch {batch_stat.shape}.")
     return momentum * moving + (1.0 - momentum) * batch_stat
@@ -189,7 +180,7 @@ def layernorm_forward(
     Returns:
         Array of shape ``(N, D)``. Chapter 6.
     """
-    x = np.asarray(x, dtype=float)
+    x = as_finite("x", x)
     if x.ndim != 2:
         raise RegbookError(f"x must have shape (batch, features), got {x.shape}.")
     g, b = _params(gamma, beta, x.shape[1])

@@ -17,19 +17,10 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from ..errors import RegbookError
+from ..errors import RegbookError, check_positive
+from ._arrays import as_finite
 
 __all__ = ["clip_by_value", "clip_by_norm", "global_norm", "clip_by_global_norm", "keras_clip"]
-
-
-def _threshold(name: str, c) -> float:
-    try:
-        value = float(c)
-    except (TypeError, ValueError):
-        value = float("nan")
-    if not value > 0 or value == float("inf"):
-        raise RegbookError(f"{name} must be a finite number > 0, got {c!r}.")
-    return value
 
 
 def clip_by_value(g: np.ndarray, c: float) -> np.ndarray:
@@ -42,8 +33,8 @@ def clip_by_value(g: np.ndarray, c: float) -> np.ndarray:
     Returns:
         Array shaped like ``g``.
     """
-    c = _threshold("c", c)
-    return np.clip(np.asarray(g, dtype=float), -c, c)
+    c = check_positive("c", c, hint="the clipping threshold")
+    return np.clip(as_finite("g", g), -c, c)
 
 
 def clip_by_norm(g: np.ndarray, c: float) -> np.ndarray:
@@ -56,8 +47,8 @@ def clip_by_norm(g: np.ndarray, c: float) -> np.ndarray:
     Returns:
         Array shaped like ``g``, parallel to it (unchanged if ‖g‖ ≤ c; 0 stays 0).
     """
-    c = _threshold("c", c)
-    g = np.asarray(g, dtype=float)
+    c = check_positive("c", c, hint="the clipping threshold")
+    g = as_finite("g", g)
     norm = float(np.sqrt(np.sum(g**2)))
     return g if norm <= c else g * (c / norm)
 
@@ -66,7 +57,8 @@ def global_norm(grads: Sequence[np.ndarray]) -> float:
     """‖(g_1, …, g_k)‖ = sqrt(Σ_j ‖g_j‖²): the norm of all tensors stacked into one vector."""
     if isinstance(grads, np.ndarray) or not len(grads):
         raise RegbookError("grads must be a non-empty list of arrays (one per variable).")
-    return float(np.sqrt(sum(np.sum(np.asarray(g, dtype=float) ** 2) for g in grads)))
+    arrays = [as_finite(f"grads[{i}]", g) for i, g in enumerate(grads)]
+    return float(np.sqrt(sum(np.sum(g**2) for g in arrays)))
 
 
 def clip_by_global_norm(grads: Sequence[np.ndarray], c: float) -> tuple[list[np.ndarray], float]:
@@ -79,10 +71,10 @@ def clip_by_global_norm(grads: Sequence[np.ndarray], c: float) -> tuple[list[np.
     Returns:
         ``(clipped list, global norm before clipping)``, like ``tf.clip_by_global_norm``.
     """
-    c = _threshold("c", c)
+    c = check_positive("c", c, hint="the clipping threshold")
     norm = global_norm(grads)
     scale = 1.0 if norm <= c else c / norm
-    return [np.asarray(g, dtype=float) * scale for g in grads], norm
+    return [as_finite(f"grads[{i}]", g) * scale for i, g in enumerate(grads)], norm
 
 
 def keras_clip(
@@ -117,4 +109,4 @@ def keras_clip(
         return [clip_by_value(g, clipvalue) for g in grads]
     if global_clipnorm is not None:
         return clip_by_global_norm(grads, global_clipnorm)[0]
-    return [np.asarray(g, dtype=float) for g in grads]
+    return [as_finite(f"grads[{i}]", g) for i, g in enumerate(grads)]

@@ -21,6 +21,7 @@ from collections.abc import Callable
 import numpy as np
 
 from ..errors import RegbookError, check_choice, check_positive_int, check_rate
+from ._arrays import as_finite, as_generator
 
 __all__ = [
     "SCHEMES",
@@ -38,16 +39,8 @@ __all__ = [
 SCHEMES = ("inverted", "standard")
 
 
-def _rng(seed: int | np.random.Generator | None) -> np.random.Generator:
-    if isinstance(seed, np.random.Generator):
-        return seed
-    if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int | np.integer)):
-        raise RegbookError(f"seed must be an integer or a numpy Generator, got {seed!r}.")
-    return np.random.default_rng(seed)
-
-
 def _check_mask(mask: np.ndarray, x: np.ndarray) -> np.ndarray:
-    mask = np.asarray(mask, dtype=float)
+    mask = as_finite("mask", mask)
     if mask.shape != x.shape:
         raise RegbookError(
             f"mask has shape {mask.shape} but the input has shape {x.shape}; draw it with "
@@ -73,7 +66,7 @@ def bernoulli_mask(
     """
     rate = check_rate("rate", rate)
     shape = tuple(check_positive_int("shape entry", s) for s in np.atleast_1d(shape).tolist())
-    return (_rng(seed).random(shape) >= rate).astype(float)
+    return (as_generator("seed", seed).random(shape) >= rate).astype(float)
 
 
 def dropout_forward(
@@ -93,7 +86,7 @@ def dropout_forward(
     """
     rate = check_rate("rate", rate)
     check_choice("scheme", scheme, SCHEMES)
-    x = np.asarray(x, dtype=float)
+    x = as_finite("x", x)
     mask = _check_mask(mask, x)
     return mask * x / (1.0 - rate) if scheme == "inverted" else mask * x
 
@@ -113,7 +106,7 @@ def dropout_inference(x: np.ndarray, rate: float, scheme: str = "inverted") -> n
     """
     rate = check_rate("rate", rate)
     check_choice("scheme", scheme, SCHEMES)
-    x = np.asarray(x, dtype=float)
+    x = as_finite("x", x)
     return x.copy() if scheme == "inverted" else (1.0 - rate) * x
 
 
@@ -134,7 +127,7 @@ def dropout_backward(
     Returns:
         ∂L/∂x, same shape as ``dy``. Chapter 5.
     """
-    return dropout_forward(dy, mask, rate, scheme)
+    return dropout_forward(as_finite("dy", dy), mask, rate, scheme)
 
 
 def all_masks(n_units: int) -> np.ndarray:
@@ -164,7 +157,7 @@ def mask_probabilities(masks: np.ndarray, rate: float) -> np.ndarray:
         :func:`all_masks` they sum to 1. Chapter 5.
     """
     rate = check_rate("rate", rate)
-    masks = np.asarray(masks, dtype=float)
+    masks = as_finite("masks", masks)
     if masks.ndim != 2:
         raise RegbookError(f"masks must have shape (n_masks, n_units), got {masks.shape}.")
     kept = masks.sum(axis=1)
@@ -200,8 +193,8 @@ def mlp_forward(
     if not layers:
         raise RegbookError("layers must hold at least the output layer's (W, b).")
     act = activation if activation is not None else (lambda z: np.maximum(z, 0.0))
-    rng = _rng(seed) if mode == "sample" else None
-    h = np.asarray(x, dtype=float)
+    rng = as_generator("seed", seed) if mode == "sample" else None
+    h = as_finite("x", x)
     for i, (w, b) in enumerate(layers):
         h = h @ w + b
         if i < len(layers) - 1:
@@ -259,6 +252,7 @@ def mc_dropout_predict(
         raise RegbookError(
             f"predict must return shape (batch, n_classes), got {samples.shape[1:]}."
         )
+    as_finite("the scores returned by predict", samples)
     probs = _softmax(samples) if logits else samples
     mean = probs.mean(axis=0)
 

@@ -22,8 +22,15 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..errors import RegbookError, check_choice, check_nonnegative, check_positive_int
-from ._arrays import as_xy
+from ..errors import (
+    RegbookError,
+    check_choice,
+    check_nonnegative,
+    check_nonnegative_int,
+    check_positive,
+    check_positive_int,
+)
+from ._arrays import as_finite, as_vector, as_xy
 
 __all__ = [
     "EarlyStoppingResult",
@@ -61,12 +68,6 @@ class EarlyStoppingResult:
     epochs_run: int
     best_epoch: int
     best_value: float
-
-
-def _check_nonnegative_int(name: str, value) -> int:
-    if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < 0:
-        raise RegbookError(f"{name} must be an integer >= 0, got {value!r}.")
-    return int(value)
 
 
 def early_stopping(
@@ -109,8 +110,8 @@ def early_stopping(
         raise RegbookError(
             f"values must be a non-empty 1-D sequence of numbers, got shape {arr.shape}."
         )
-    patience = _check_nonnegative_int("patience", patience)
-    start_from_epoch = _check_nonnegative_int("start_from_epoch", start_from_epoch)
+    patience = check_nonnegative_int("patience", patience)
+    start_from_epoch = check_nonnegative_int("start_from_epoch", start_from_epoch)
     if not math.isfinite(float(min_delta)):
         raise RegbookError(f"min_delta must be a finite number, got {min_delta!r}.")
     check_choice("mode", mode, ("min", "max"))
@@ -158,17 +159,18 @@ def mse_loss(w: np.ndarray, X: np.ndarray, y: np.ndarray, lambda_: float = 0.0) 
     Returns:
         The loss (a float).
     """
-    X, y = as_xy(X, y, finite=True)
+    X, y = as_xy(X, y)
+    w = as_vector("w", w, X.shape[1])
     lam = check_nonnegative("lambda_", lambda_)
-    r = X @ np.asarray(w, dtype=float) - y
+    r = X @ w - y
     return float(r @ r / len(y) + 0.5 * lam * np.dot(w, w))
 
 
 def mse_gradient(w: np.ndarray, X: np.ndarray, y: np.ndarray, lambda_: float = 0.0) -> np.ndarray:
     """Gradient of :func:`mse_loss`: ``2/n·Xᵀ(Xw − y) + λw``, shape ``(p,)``."""
-    X, y = as_xy(X, y, finite=True)
+    X, y = as_xy(X, y)
+    w = as_vector("w", w, X.shape[1])
     lam = check_nonnegative("lambda_", lambda_)
-    w = np.asarray(w, dtype=float)
     return 2.0 / len(y) * X.T @ (X @ w - y) + lam * w
 
 
@@ -182,7 +184,7 @@ def hessian_eigh(X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         ``(s, V)``: eigenvalues ``s ≥ 0`` in ascending order, shape ``(p,)``, and
         orthonormal eigenvectors as the columns of ``V``, shape ``(p, p)``.
     """
-    X = np.asarray(X, dtype=float)
+    X = as_finite("X", X)
     if X.ndim != 2:
         raise RegbookError(f"X must be a 2-D array (n_samples, n_features), got shape {X.shape}.")
     s, V = np.linalg.eigh(2.0 * X.T @ X / X.shape[0])
@@ -200,11 +202,11 @@ def gd_path(X: np.ndarray, y: np.ndarray, lr: float, steps: int) -> np.ndarray:
     Returns:
         The iterates ``w_0 = 0, w_1, …, w_t``, shape ``(t + 1, p)``.
     """
-    X, y = as_xy(X, y, finite=True)
+    X, y = as_xy(X, y)
     steps = check_positive_int("steps", steps)
-    lr = check_nonnegative("lr", lr)
+    lr = check_positive("lr", lr, hint="the learning rate η")
     s_max = float(hessian_eigh(X)[0][-1])
-    if lr == 0 or lr * s_max >= 2:
+    if lr * s_max >= 2:
         raise RegbookError(
             f"lr must be in (0, 2/s_max) = (0, {2 / s_max:.4g}) for gradient descent on this "
             f"least-squares problem to converge (s_max = {s_max:.4g} is the largest Hessian "
@@ -228,7 +230,7 @@ def ridge_solution(X: np.ndarray, y: np.ndarray, lambda_: float) -> np.ndarray:
     Returns:
         ``w_λ``, shape ``(p,)``.
     """
-    X, y = as_xy(X, y, finite=True)
+    X, y = as_xy(X, y)
     lam = check_nonnegative("lambda_", lambda_)
     if lam == 0:
         return np.linalg.lstsq(X, y, rcond=None)[0]
@@ -238,7 +240,7 @@ def ridge_solution(X: np.ndarray, y: np.ndarray, lambda_: float) -> np.ndarray:
 
 def ridge_path(X: np.ndarray, y: np.ndarray, lambdas: Sequence[float]) -> np.ndarray:
     """:func:`ridge_solution` for each λ, shape ``(len(lambdas), p)``."""
-    lambdas = np.atleast_1d(np.asarray(lambdas, dtype=float))
+    lambdas = np.atleast_1d(as_finite("lambdas", lambdas))
     if lambdas.size == 0:
         raise RegbookError("lambdas must hold at least one value.")
     return np.stack([ridge_solution(X, y, lam) for lam in lambdas])
@@ -256,9 +258,9 @@ def gd_filter(s: np.ndarray, lr: float, steps: int | np.ndarray) -> np.ndarray:
     """
     lr = check_nonnegative("lr", lr)
     steps = np.asarray(steps)
-    if np.any(steps < 0):
+    if np.any(as_finite("steps", steps) < 0):
         raise RegbookError(f"steps must be >= 0, got {steps!r}.")
-    return 1.0 - (1.0 - lr * np.asarray(s, dtype=float)) ** steps
+    return 1.0 - (1.0 - lr * as_finite("s", s)) ** steps
 
 
 def ridge_filter(s: np.ndarray, lambda_: float | np.ndarray) -> np.ndarray:
@@ -267,7 +269,7 @@ def ridge_filter(s: np.ndarray, lambda_: float | np.ndarray) -> np.ndarray:
     lam = np.asarray(lambda_, dtype=float)
     if np.any(~np.isfinite(lam)) or np.any(lam <= 0):
         raise RegbookError(f"lambda_ must be > 0 for the ridge filter, got {lambda_!r}.")
-    s = np.asarray(s, dtype=float)
+    s = as_finite("s", s)
     return s / (s + lam)
 
 
@@ -281,9 +283,9 @@ def effective_lambda(lr: float, steps: int | np.ndarray) -> float | np.ndarray:
     Returns:
         ``1/(η·t)``, a float or an array shaped like ``steps``.
     """
-    lr = check_nonnegative("lr", lr)
-    t = np.asarray(steps, dtype=float)
-    if lr == 0 or np.any(t < 1):
+    lr = check_positive("lr", lr, hint="the learning rate η")
+    t = as_finite("steps", steps)
+    if np.any(t < 1):
         raise RegbookError(f"lr must be > 0 and steps >= 1, got lr={lr!r}, steps={steps!r}.")
     out = 1.0 / (lr * t)
     return float(out) if out.ndim == 0 else out
@@ -312,12 +314,12 @@ def closest_ridge_lambda(
     """
     from scipy.optimize import minimize_scalar
 
-    X, y = as_xy(X, y, finite=True)
-    w = np.asarray(w, dtype=float)
-    if w.shape != (X.shape[1],):
-        raise RegbookError(f"w must have shape ({X.shape[1]},), got {w.shape}.")
-    lo, hi = (float(b) for b in bounds)
-    if not 0 < lo < hi:
+    X, y = as_xy(X, y)
+    w = as_vector("w", w, X.shape[1])
+    if len(bounds) != 2:
+        raise RegbookError(f"bounds must be (lambda_min, lambda_max), got {bounds!r}.")
+    lo, hi = check_positive("lambda_min", bounds[0]), check_positive("lambda_max", bounds[1])
+    if not lo < hi:
         raise RegbookError(f"bounds must satisfy 0 < lambda_min < lambda_max, got {bounds!r}.")
     if check_positive_int("num", num) < 3:
         raise RegbookError(f"num must be >= 3, got {num!r}.")

@@ -28,7 +28,14 @@ import itertools
 
 import numpy as np
 
-from ..errors import RegbookError, check_nonnegative, check_positive_int
+from ..errors import (
+    RegbookError,
+    check_nonnegative,
+    check_positive,
+    check_positive_int,
+    check_probability,
+)
+from ._arrays import as_finite
 
 __all__ = [
     "penalized_mse",
@@ -46,8 +53,7 @@ __all__ = [
 
 
 def _check_xy(X, y) -> tuple[np.ndarray, np.ndarray]:
-    X = np.asarray(X, dtype=float)
-    y = np.asarray(y, dtype=float)
+    X, y = as_finite("X", X), as_finite("y", y)
     if X.ndim != 2:
         raise RegbookError(f"X must be a 2-D array (n, d), got shape {X.shape}.")
     if y.ndim == 2 and y.shape[1] == 1:
@@ -60,7 +66,7 @@ def _check_xy(X, y) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _check_theta(theta, d: int) -> np.ndarray:
-    theta = np.asarray(theta, dtype=float)
+    theta = as_finite("theta", theta)
     if theta.ndim == 2 and theta.shape[1] == 1:
         theta = theta[:, 0]
     if theta.shape != (d,):
@@ -69,10 +75,7 @@ def _check_theta(theta, d: int) -> np.ndarray:
 
 
 def _check_lr(lr) -> float:
-    lr = check_nonnegative("learning_rate", lr)
-    if lr == 0:
-        raise RegbookError("learning_rate must be > 0.")
-    return lr
+    return check_positive("learning_rate", lr)
 
 
 def penalized_mse(X: np.ndarray, y: np.ndarray, theta: np.ndarray, lambda_: float) -> float:
@@ -195,7 +198,7 @@ def max_stable_learning_rate(hessian: np.ndarray) -> float:
     Returns:
         ``2 / h_max``.
     """
-    H = np.asarray(hessian, dtype=float)
+    H = as_finite("hessian", hessian)
     if H.ndim != 2 or H.shape[0] != H.shape[1] or not np.allclose(H, H.T):
         raise RegbookError(f"hessian must be a symmetric square matrix, got shape {H.shape}.")
     h_max = float(np.linalg.eigvalsh(H).max())
@@ -252,12 +255,10 @@ def doc004_elastic_net(
     Returns:
         The value of the document's expression.
     """
-    W = np.atleast_2d(np.asarray(W, dtype=float))
+    W = np.atleast_2d(as_finite("W", W))
     if W.shape[0] == 1 and W.ndim == 2:
         W = W.T
-    a = float(alpha)
-    if not 0.0 <= a <= 1.0:
-        raise RegbookError(f"alpha must be in [0, 1], got {alpha!r}.")
+    a = check_probability("alpha", alpha)
     b1, b2 = check_nonnegative("beta1", beta1), check_nonnegative("beta2", beta2)
     if b1 == 0 or b2 == 0:
         raise RegbookError("document 004 requires beta1 > 0 and beta2 > 0.")
@@ -284,7 +285,7 @@ def batch_norm(
     Returns:
         The normalised batch, shape ``(B, features)``.
     """
-    x = np.asarray(x, dtype=float)
+    x = as_finite("x", x)
     if x.ndim != 2 or len(x) < 2:
         raise RegbookError(
             f"x must be a batch of shape (B, features) with B >= 2, got shape {x.shape}."
@@ -292,7 +293,8 @@ def batch_norm(
     eps = check_nonnegative("eps", eps)
     mu = x.mean(axis=0)
     var = x.var(axis=0)  # biased (divide by B), as in training mode
-    return np.asarray(gamma) * (x - mu) / np.sqrt(var + eps) + np.asarray(beta)
+    gamma, beta = as_finite("gamma", gamma), as_finite("beta", beta)
+    return gamma * (x - mu) / np.sqrt(var + eps) + beta
 
 
 def dropout_ensemble(h: np.ndarray, W: np.ndarray, keep_prob: float) -> dict[str, np.ndarray]:
@@ -311,15 +313,15 @@ def dropout_ensemble(h: np.ndarray, W: np.ndarray, keep_prob: float) -> dict[str
         "geometric_softmax": the renormalised weighted geometric mean of softmax(z(m))
         (shape (k,))}``.
     """
-    h = np.asarray(h, dtype=float)
-    W = np.atleast_2d(np.asarray(W, dtype=float))
+    h = as_finite("h", h)
+    W = np.atleast_2d(as_finite("W", W))
     if h.ndim != 1 or not 1 <= len(h) <= 16:
         raise RegbookError(f"h must be a vector of 1 to 16 activations, got shape {h.shape}.")
     if W.shape[1] != len(h):
         raise RegbookError(f"W must have shape (k, {len(h)}), got {W.shape}.")
-    p = float(keep_prob)
-    if not 0.0 < p <= 1.0:
-        raise RegbookError(f"keep_prob must be in (0, 1], got {keep_prob!r}.")
+    p = check_probability("keep_prob", keep_prob)
+    if p == 0.0:
+        raise RegbookError("keep_prob must be in (0, 1]: with 0 every unit is dropped.")
     masks = np.array(list(itertools.product((0.0, 1.0), repeat=len(h))))
     kept = masks.sum(axis=1)
     prob = p**kept * (1 - p) ** (len(h) - kept)
@@ -358,9 +360,7 @@ def clipped_gradient_descent(
     """
     X, y = _check_xy(X, y)
     lr = _check_lr(learning_rate)
-    c = check_nonnegative("clipnorm", clipnorm)
-    if c == 0:
-        raise RegbookError("clipnorm must be > 0.")
+    c = check_positive("clipnorm", clipnorm)
     iterations = check_positive_int("iterations", iterations)
     theta = np.zeros(X.shape[1])
     for _ in range(iterations):
