@@ -24,7 +24,15 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 from sklearn.model_selection import train_test_split
 
-from .errors import OfflineDatasetError, RegbookError, check_choice, check_positive_int
+from .errors import (
+    OfflineDatasetError,
+    RegbookError,
+    check_choice,
+    check_nonnegative,
+    check_positive_int,
+    check_probability,
+    check_seed,
+)
 
 __all__ = ["Dataset", "load", "OFFLINE", "ONLINE", "polynomial_target"]
 
@@ -114,7 +122,7 @@ def _split(
     x, y, *, seed, val_fraction, test_fraction, stratify, name, task, n_classes=None, info=None
 ) -> Dataset:
     for label, frac in (("val_fraction", val_fraction), ("test_fraction", test_fraction)):
-        if not 0 < frac < 1:
+        if check_probability(label, frac) in (0.0, 1.0):
             raise RegbookError(f"{label} must be in (0, 1), got {frac!r}.")
     if val_fraction + test_fraction >= 1:
         raise RegbookError("val_fraction + test_fraction must leave some training data (< 1).")
@@ -254,6 +262,9 @@ def load(
     if not isinstance(name, str):
         raise RegbookError(f"Dataset name must be a string, got {name!r}.")
     check_choice("dataset", name, OFFLINE + ONLINE)
+    seed = check_seed("seed", seed)
+    if n_train is not None:
+        n_train = check_positive_int("n_train", n_train)
     split = dict(seed=seed, val_fraction=val_fraction, test_fraction=test_fraction, name=name)
 
     def opt(key, default):
@@ -268,7 +279,7 @@ def load(
     elif name == "polynomial":
         x, y, info = _polynomial(
             check_positive_int("n_samples", opt("n_samples", 60)),
-            float(opt("noise", 0.3)),
+            check_nonnegative("noise", opt("noise", 0.3), hint="a standard deviation"),
             opt("target", "cubic"),
             seed,
         )
@@ -280,7 +291,7 @@ def load(
             n_samples=check_positive_int("n_samples", opt("n_samples", 100)),
             n_features=check_positive_int("n_features", opt("n_features", 200)),
             n_informative=check_positive_int("n_informative", opt("n_informative", 10)),
-            noise=float(opt("noise", 1.0)),
+            noise=check_nonnegative("noise", opt("noise", 1.0), hint="a standard deviation"),
             coef=True,
             random_state=seed,
         )
@@ -300,7 +311,7 @@ def load(
         kw = {"factor": 0.5} if name == "circles" else {}
         x, y = maker(
             n_samples=check_positive_int("n_samples", opt("n_samples", 400)),
-            noise=float(opt("noise", 0.25)),
+            noise=check_nonnegative("noise", opt("noise", 0.25), hint="a standard deviation"),
             random_state=seed,
             **kw,
         )
