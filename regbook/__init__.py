@@ -111,21 +111,22 @@ def setup(seed: int = 0, profile: str | None = None, quiet: bool = False) -> Con
     return cfg
 
 
-def glue(name: str, value, display: bool = False) -> None:
-    """Make ``value`` available to the prose as ``{glue:text}`name``` (myst-nb).
+def glue(name: str | None = None, value=None, display: bool = False, **values) -> None:
+    """Make values available to the prose as ``{glue:text}`name``` (myst-nb).
 
-    Outside a Jupyter Book build (e.g. in Colab, where myst-nb is not installed) this does
-    nothing. It returns None, so a cell that ends with it shows no stray value.
-
-    Args:
-        name: the key used in the markdown.
-        value: a number, string or figure.
-        display: also show the value in the cell output.
+    Either ``glue("ch5_gap", gap)`` or, for several at once, ``glue(ch5_gap=gap, ch5_n=n)``.
+    Outside a Jupyter Book build (Colab has no myst-nb) this does nothing. NumPy scalars
+    are passed as Python numbers. Returns None, so a cell ending with it shows no value.
     """
+    if name is not None:
+        values = {name: value, **values}
+    elif value is not None:
+        raise RegbookError("glue: give a name with the value, or use keyword arguments.")
     try:
         from myst_nb import glue as _glue
     except ImportError:  # pragma: no cover - Colab
         return
-    if hasattr(value, "item") and getattr(value, "shape", None) == ():
-        value = value.item()  # NumPy scalar -> Python number: myst-nb formats its repr
-    _glue(name, value, display=display)
+    for key, val in values.items():
+        if hasattr(val, "item") and getattr(val, "shape", None) == ():
+            val = val.item()  # NumPy scalar -> Python number: myst-nb formats its repr
+        _glue(key, val, display=display)

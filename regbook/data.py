@@ -34,7 +34,7 @@ from .errors import (
     check_seed,
 )
 
-__all__ = ["Dataset", "load", "OFFLINE", "ONLINE", "polynomial_target"]
+__all__ = ["Dataset", "load", "OFFLINE", "ONLINE", "polynomial_target", "mnist1d_arrays"]
 
 OFFLINE = (
     "digits",
@@ -164,7 +164,8 @@ def _digits(images: bool):
 
 
 @functools.lru_cache(maxsize=4)
-def _mnist1d(num_samples: int):
+def mnist1d_arrays(num_samples: int):
+    """``num_samples`` MNIST-1D sequences ``(n, 40)`` and labels, from the package's generator."""
     from mnist1d.data import get_dataset_args, make_dataset
 
     args = get_dataset_args()
@@ -274,7 +275,7 @@ def load(
         x, y = _digits(images=name == "digits_images")
         ds = _split(x, y, stratify=True, task="classification", n_classes=10, **split)
     elif name == "mnist1d":
-        x, y = _mnist1d(check_positive_int("num_samples", opt("num_samples", 4000)))
+        x, y = mnist1d_arrays(check_positive_int("num_samples", opt("num_samples", 4000)))
         ds = _split(x, y, stratify=True, task="classification", n_classes=10, **split)
     elif name == "polynomial":
         x, y, info = _polynomial(

@@ -28,7 +28,13 @@ import numpy as np
 import tensorflow as tf
 
 from .data import Dataset
-from .errors import RegbookError, check_choice, check_nonnegative, check_positive_int
+from .errors import (
+    RegbookError,
+    check_choice,
+    check_nonnegative,
+    check_positive,
+    check_positive_int,
+)
 
 __all__ = ["Run", "Runs", "make_optimizer", "train", "train_seeds", "kernel_weights"]
 
@@ -127,8 +133,12 @@ def make_optimizer(
     if isinstance(name, keras.optimizers.Optimizer):
         return name
     check_choice("optimizer", name, OPTIMIZERS)
-    if check_nonnegative("lr", lr) == 0:
-        raise RegbookError("lr must be > 0.")
+    check_positive("the learning rate", lr)
+    if name == "adamw" and weight_decay is None:
+        raise RegbookError(
+            "make_optimizer('adamw') needs weight_decay=... (Keras' AdamW would silently use "
+            "0.004); pass 0.0 for none."
+        )
     if weight_decay is not None:
         kwargs["weight_decay"] = check_nonnegative("weight_decay", weight_decay)
     return OPTIMIZERS[name](learning_rate=lr, **kwargs)

@@ -118,3 +118,16 @@ def test_training_step_is_traced_once(moons):
     run = training.train(build(lam=0.01), moons, epochs=3, seed=0)
     after = _traced_functions(run.model.train_function)
     assert after and all(n == 1 for _, n in after), after
+
+
+def test_make_optimizer_names_the_learning_rate_and_requires_adamws_decay():
+    import pytest
+
+    from regbook.errors import RegbookError
+    from regbook.training import make_optimizer
+
+    with pytest.raises(RegbookError, match="learning rate must be positive"):
+        make_optimizer("sgd", lr=-1)
+    with pytest.raises(RegbookError, match="0.004"):
+        make_optimizer("adamw")
+    assert float(make_optimizer("adamw", weight_decay=0.0).weight_decay) == 0.0
