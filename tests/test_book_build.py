@@ -49,3 +49,17 @@ def test_markdown_tables_in_cell_outputs_render_as_tables(built_book):
     for path in sorted((html / "notebooks").glob("*.html")):
         text = re.sub(r"<pre.*?</pre>", "", path.read_text(), flags=re.S)  # code is fine
         assert not raw_rule.search(text), f"a Markdown table left as text in {path.name}"
+
+
+@pytest.mark.slow
+def test_evidence_index_lists_the_recorded_claims(built_book):
+    """book/evidence is filled at build time from the claims the notebooks recorded."""
+    _, html = built_book
+    page = (html / "book" / "evidence.html").read_text()
+    found = re.search(
+        r"<strong>(\d+) claims</strong> from (\d+) chapters?; <strong>(\d+) hold", page
+    )
+    assert found, "the evidence table is missing"
+    n, _, held = map(int, found.groups())
+    assert n >= 1 and held == n, "every recorded claim holds (a failing one fails its notebook)"
+    assert page.count('class="std std-ref">ch. ') >= 1, "rows link to their sections"
