@@ -24,11 +24,10 @@ from dataclasses import dataclass, replace
 
 import keras
 import numpy as np
-import tensorflow as tf
 
 from .data import Dataset
 from .errors import RegbookError, check_choice, check_positive_int
-from .training import Runs, _Validation, train
+from .training import Runs, Validation, pipeline, train
 
 __all__ = [
     "log_grid",
@@ -417,12 +416,6 @@ class _BuildOptimizer(keras.callbacks.Callback):
             self.model.optimizer.build(self.model.trainable_variables)
 
 
-def _train_pipeline(x, y, batch_size: int, seed: int) -> tf.data.Dataset:
-    ds = tf.data.Dataset.from_tensor_slices((x, y)).cache()
-    ds = ds.shuffle(len(y), seed=seed, reshuffle_each_iteration=True)
-    return ds.batch(batch_size).repeat().prefetch(tf.data.AUTOTUNE)
-
-
 def run_search(
     tuner,
     data: Dataset,
@@ -473,7 +466,7 @@ def run_search(
         if steps_per_epoch is None
         else check_positive_int("steps_per_epoch", steps_per_epoch)
     )
-    validation = _Validation(data.x_val, data.y_val, data.task, 1)
+    validation = Validation(data.x_val, data.y_val, data.task, 1)
     # KerasTuner calls keras.backend.clear_session() before every trial, which runs
     # gc.collect() over the whole heap (~0.3 s each in a notebook that has imported
     # TensorFlow). Freezing the objects that exist now exempts them from those collections;
@@ -483,7 +476,7 @@ def run_search(
         warnings.filterwarnings("ignore", message="Skipping variable loading for optimizer")
         try:
             tuner.search(
-                _train_pipeline(data.x_train, data.y_train, batch_size, seed),
+                pipeline(data.x_train, data.y_train, batch_size, shuffle_seed=seed, repeat=True),
                 steps_per_epoch=steps,
                 epochs=epochs,
                 callbacks=[_BuildOptimizer(), validation, *callbacks],
