@@ -1,8 +1,8 @@
 """Run profiles: how big the experiments are on this machine.
 
 ``quick`` is the CPU profile (the default without a GPU, and in CI): small data, few
-epochs, five seeds (the evidence standard), each chapter in about a minute on two cores. ``full`` is picked
-automatically when TensorFlow sees a GPU and runs the full-size experiments. The
+epochs, five seeds (the evidence standard), each chapter in about a minute on two cores.
+``full`` is picked automatically when TensorFlow sees a GPU and runs the full-size experiments. The
 environment variables ``REGBOOK_PROFILE`` and ``REGBOOK_SEED`` override both choices.
 Introduced in chapter 1 (Setup).
 """
