@@ -82,3 +82,16 @@ def test_small_cnn_shapes_and_spatial_dropout():
     kinds = [type(layer).__name__ for layer in model.layers]
     assert kinds.count("SpatialDropout2D") == 2 and kinds.count("Conv2D") == 2
     assert penalty(model) > 0
+
+
+def test_cnn1d_maps_mnist1d_sequences_to_logits_with_its_regularizers():
+    import keras
+    import numpy as np
+
+    from regbook import models
+
+    net = models.cnn1d(l2=1e-3, dropout=0.5, batchnorm=True, seed=0)
+    out = net(np.zeros((3, 40, 1), "float32"))
+    assert tuple(out.shape) == (3, 10)
+    assert any(isinstance(layer, keras.layers.Dropout) for layer in net.layers)
+    assert len(net.losses) == 5  # one L2 term per kernel: three convolutions, two dense
