@@ -57,7 +57,77 @@ def test_palette_is_okabe_ito_and_wraps():
     assert plots.color(0) == "#0072B2" and plots.color(len(plots.OKABE_ITO)) == plots.color(0)
 
 
-@pytest.mark.parametrize("n", [1, 3])
+@pytest.mark.parametrize("n", [1, 2])
 def test_axes_sizes_come_from_one_place(n):
     fig, _ = plots.axes(ncols=n)
     assert tuple(fig.get_size_inches()) == pytest.approx((plots.FIGSIZE[0] * n, plots.FIGSIZE[1]))
+
+
+@pytest.mark.parametrize("n", [3, 4])
+def test_a_row_of_many_panels_shares_the_maximum_width(n):
+    """Three panels at full size would be shrunk on the page until the text is ~5 px."""
+    fig, axs = plots.axes(ncols=n, nrows=2)
+    assert axs.shape == (2, n)
+    assert tuple(fig.get_size_inches()) == pytest.approx((plots.MAX_WIDTH, 2 * plots.FIGSIZE[1]))
+
+
+def test_style_text_sizes_palette_and_layout():
+    """Publication sizes: text >= 11 pt, legends >= 9 pt, Okabe-Ito colours in order."""
+    import matplotlib as mpl
+    from matplotlib.font_manager import FontProperties
+
+    plots.set_style()
+    rc = mpl.rcParams
+
+    def points(size):
+        return FontProperties(size=size).get_size_in_points()
+
+    assert rc["font.size"] >= 11
+    for key in ("axes.labelsize", "axes.titlesize", "xtick.labelsize", "ytick.labelsize"):
+        assert points(rc[key]) >= 11, key
+    assert points(rc["legend.fontsize"]) >= 9
+    assert [c["color"] for c in rc["axes.prop_cycle"]] == plots.OKABE_ITO
+    assert rc["figure.constrained_layout.use"]
+    # The helpers' legends use the style's size (no hard-coded smaller font).
+    ax = plots.sweep([1, 2], {"train": np.ones((2, 1))})
+    assert ax.get_legend().get_texts()[0].get_fontsize() >= 9
+
+
+def test_no_grid_over_images_but_a_grid_on_plots():
+    import matplotlib.pyplot as plt
+
+    plots.set_style()
+    plots.set_style()  # idempotent: the image methods are wrapped once
+    fig, (a, b, c) = plt.subplots(1, 3)
+    a.plot([0, 1], [0, 1])
+    b.imshow(np.eye(4))
+    c.pcolormesh(np.eye(4))
+    assert a.xaxis._major_tick_kw.get("gridOn") and any(
+        line.get_visible() for line in a.get_xgridlines()
+    )
+    for ax in (b, c):
+        assert not any(line.get_visible() for line in ax.get_xgridlines() + ax.get_ygridlines())
+    plt.matshow(np.eye(3))  # goes through Axes.imshow
+    assert not any(line.get_visible() for line in plt.gca().get_xgridlines())
+    assert not getattr(plt.Axes.imshow.__wrapped__, "_regbook_no_grid", False)  # wrapped once
+    plt.close("all")
+
+
+def test_figures_are_svg_in_a_notebook_and_nothing_changes_outside_one():
+    """In an IPython kernel (Jupyter, Colab, the book build) figures are shown as SVG."""
+    from IPython.core.interactiveshell import InteractiveShell
+    from matplotlib.figure import Figure
+
+    assert plots.vector_output() is False  # plain Python: no IPython shell to configure
+    shell = InteractiveShell.instance()
+    try:
+        assert plots.vector_output() is True
+        svg = shell.display_formatter.formatters["image/svg+xml"]
+        png = shell.display_formatter.formatters["image/png"]
+        fig = Figure()
+        fig.add_subplot().plot([0, 1])
+        assert svg.lookup(fig) is not None, "figures have an SVG representation"
+        with pytest.raises(KeyError):
+            png.lookup(fig)  # and only that: no PNG copy next to it
+    finally:
+        InteractiveShell.clear_instance()
