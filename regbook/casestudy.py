@@ -27,8 +27,15 @@ import numpy as np
 import tensorflow as tf
 
 from .data import Dataset
-from .errors import RegbookError, check_choice, check_nonnegative, check_positive_int, check_rate
-from .training import Run, _loss_and_metrics
+from .errors import (
+    RegbookError,
+    check_choice,
+    check_nonnegative,
+    check_positive_int,
+    check_rate,
+    check_seed,
+)
+from .training import Run, loss_and_metrics, pipeline, record
 
 __all__ = [
     "augment_batch",
@@ -38,12 +45,6 @@ __all__ = [
     "use_mixed_precision",
     "train_recipe",
 ]
-
-
-def _check_seed(seed) -> int:
-    if isinstance(seed, bool) or not isinstance(seed, int | np.integer):
-        raise RegbookError(f"seed must be an integer, got {seed!r}.")
-    return int(seed)
 
 
 # ---------------------------------------------------------------- augmentation and data
@@ -108,25 +109,32 @@ def make_pipeline(
         The dataset of ``(images, labels)`` batches.
     """
     batch_size = check_positive_int("batch_size", batch_size)
-    seed = _check_seed(seed)
+    seed = check_seed("seed", seed)
     if len(x) != len(y) or len(y) == 0:
         raise RegbookError(
             f"x and y must be non-empty and of equal length, got {len(x)}, {len(y)}."
         )
-    ds = tf.data.Dataset.from_tensor_slices((x, y))
     if not training:
-        return ds.batch(batch_size).prefetch(tf.data.AUTOTUNE)
+        return pipeline(x, y, batch_size)
     if batch_size > len(y):
         raise RegbookError(f"batch_size={batch_size} exceeds the {len(y)} training examples.")
-    ds = ds.shuffle(len(y), seed=seed, reshuffle_each_iteration=True).repeat()
-    ds = ds.batch(batch_size, drop_remainder=True)
-    if pad or flip:
-        seeds = tf.data.Dataset.random(seed=seed).batch(2)
-        ds = tf.data.Dataset.zip((ds, seeds)).map(
+
+    def augment(ds: tf.data.Dataset) -> tf.data.Dataset:
+        seeds = tf.data.Dataset.random(seed=seed).batch(2)  # a stateless seed per batch
+        return tf.data.Dataset.zip((ds, seeds)).map(
             lambda xy, s: (augment_batch(xy[0], s, pad=pad, flip=flip), xy[1]),
             num_parallel_calls=tf.data.AUTOTUNE,
         )
-    return ds.prefetch(tf.data.AUTOTUNE)
+
+    return pipeline(
+        x,
+        y,
+        batch_size,
+        shuffle_seed=seed,
+        repeat=True,
+        drop_remainder=True,
+        augment=augment if (pad or flip) else None,
+    )
 
 
 # ---------------------------------------------------------------- schedule
@@ -208,7 +216,7 @@ def recipe_cnn(
     if len(widths) != 4:
         raise RegbookError(f"widths needs 4 entries (stem and three stages), got {len(widths)}.")
     rate = check_rate("dropout", dropout)
-    seed = _check_seed(seed)
+    seed = check_seed("seed", seed)
     reg = regularizer("l2", lambda_)
     n_classes = check_positive_int("n_classes", n_classes)
     counter = iter(range(100))
@@ -332,7 +340,7 @@ def train_recipe(
     batch_size = check_positive_int("batch_size", batch_size)
     check_choice("optimizer", optimizer, ("sgd", "adamw"))
     patience = check_positive_int("patience", patience)
-    seed = _check_seed(seed)
+    seed = check_seed("seed", seed)
     steps = len(data.y_train) // batch_size
     if steps < 1:
         raise RegbookError(f"batch_size={batch_size} exceeds the {len(data.y_train)} images.")
@@ -363,7 +371,7 @@ def train_recipe(
             opt = keras.optimizers.AdamW(schedule, weight_decay=wd or 0.0)
         if wd:
             opt.exclude_from_weight_decay(var_names=["bias", "gamma", "beta"])
-        loss, metrics = _loss_and_metrics("classification")  # the runner's loss and metrics
+        loss, metrics = loss_and_metrics("classification")  # the runner's loss and metrics
         model.compile(optimizer=opt, loss=loss, metrics=metrics)
         model.optimizer.build(model.trainable_variables)  # trace the step once (see training)
     train_ds = make_pipeline(
@@ -391,22 +399,8 @@ def train_recipe(
         verbose=verbose,
     )
     wall = time.perf_counter() - start
-    history = {k: np.asarray(v, dtype=float) for k, v in hist.history.items()}
-    history.pop("learning_rate", None)
-    n = len(history["loss"])
-    history["epoch"] = np.arange(1, n + 1)
-    final: dict[str, float] = {"penalty": float(sum(float(v) for v in model.losses))}
-    for split, (x, y) in {
-        "train": (data.x_train, data.y_train),
-        "val": (data.x_val, data.y_val),
-        "test": (data.x_test, data.y_test),
-    }.items():
-        res = model.evaluate(
-            make_pipeline(x, y, batch_size=eval_bs, training=False), verbose=0, return_dict=True
-        )
-        final.update({f"{split}_{k}": float(v) for k, v in res.items()})
-    final["gap"] = final["val_data_loss"] - final["train_data_loss"]
-    final["time_per_epoch"] = wall / n
-    if not math.isfinite(final["test_data_loss"]):
+    run = record(model, data, hist.history, label=label, seed=seed, wall=wall)
+    run.final["time_per_epoch"] = wall / run.epochs_run
+    if not math.isfinite(run.final["test_data_loss"]):
         raise RegbookError("training diverged (non-finite loss): lower peak_lr.")
-    return Run(label, seed, history, final, wall, n, model)
+    return run
