@@ -63,3 +63,38 @@ def test_evidence_index_lists_the_recorded_claims(built_book):
     n, _, held = map(int, found.groups())
     assert n >= 1 and held == n, "every recorded claim holds (a failing one fails its notebook)"
     assert page.count('class="std std-ref">ch. ') >= 1, "rows link to their sections"
+
+
+@pytest.mark.slow
+def test_landing_page_reading_paths_link_to_their_chapters(built_book):
+    """Every chapter a reading path names ("chapter 5") is a link to that chapter."""
+    _, html = built_book
+    page = (html / "book" / "index.html").read_text()
+    section = re.search(r'<section id="reading-paths">(.*?)</section>', page, re.S)
+    assert section, "the landing page has no 'Reading paths' section"
+    text = section.group(1)
+    linked = {int(n) for n in re.findall(r'href="\.\./notebooks/(\d\d)_[^"]*\.html"', text)}
+    named = {int(n) for n in re.findall(r"[Cc]hapter (\d+)", re.sub(r"<[^>]+>", "", text))}
+    assert named, "the reading paths name no chapters"
+    assert named <= linked, f"chapters named but not linked: {sorted(named - linked)}"
+    assert {1, 2, 5, 7} <= linked, "the short path: chapters 1, 2, 5 and 7"
+
+
+@pytest.mark.slow
+def test_chapters_equations_and_exercises_are_numbered_per_chapter(built_book):
+    """_toc.yml numbers the chapter parts: notebooks/05_* is chapter 5, its equations are
+    (5.k) and its exercises 5.k; the appendices are not numbered."""
+    _, html = built_book
+    for path in sorted((html / "notebooks").glob("[01][0-9]_*.html")):
+        n = int(path.name[:2])
+        page = path.read_text()
+        title = re.search(r"<h1>(.*?)<", page, re.S)
+        numbered = re.search(r'<h1><span class="section-number">(\d+)\. </span>', page)
+        eqnos = re.findall(r'<span class="eqno">\(([\d.]+)\)', page)
+        exercises = re.findall(r"Exercise (\d+(?:\.\d+)?)</span>", page)
+        if n > 12:  # the errata demonstrations are an appendix
+            assert not numbered, f"{path.name} is numbered as a chapter"
+            continue
+        assert numbered and int(numbered.group(1)) == n, (path.name, title and title.group(1))
+        assert all(e.startswith(f"{n}.") for e in eqnos), f"{path.name}: equations {eqnos}"
+        assert all(e.startswith(f"{n}.") for e in exercises), f"{path.name}: {exercises}"

@@ -9,6 +9,13 @@ to the page's own notebook, a `.ipynb` download that is served, and exercise sol
 folded away. The search page must find "dropout", and chapter 1 must fit a phone-width
 screen. Screenshots go to screenshots/ (gitignored) for a human to look at.
 
+Layout (issue 18), on every page with everything a reader can unfold opened (solutions,
+hidden code): at 1280 px no code line and no display equation is clipped and the column
+holds a 100-character code line (ruff's line length); at 390 px no page scrolls sideways
+(an equation may scroll inside its own box); figures carry real alt text and are not
+shrunk until their text is unreadable; chapters are numbered in the sidebar, their
+equations and exercises per chapter.
+
 Chromium is Debian's `chromium` package, driven by Playwright's Python package (no
 browser download); the set-up installs it with apt-get when /usr/bin/chromium is missing.
 
@@ -400,6 +407,250 @@ def test_a_solution_opens_when_clicked(browser, server, site):
         v.close()
 
 
+# ------------------------------------------------------------------ layout (issue 18)
+
+# Pages whose *notebook* still needs an edit for a layout check below (the site's CSS
+# cannot fix these): {(check, doc): what to change}. While the page fails that check it
+# is reported as xfail with the offending lines; once it passes, delete its entry (a
+# listed page that passes passes: the list only ever excuses, it never hides a page that
+# is not on it). Measured on the notebooks of 2026-12-01 (a build without execution).
+# Chapters with code lines over 100 characters (a long comment or string, which ruff
+# does not break): shorten them.
+_LONG_CODE = [
+    "01_overfitting-and-generalization",
+    "02_l2-regularization-and-weight-decay",
+    "03_l1-sparsity-and-elastic-net",
+    "04_weight-decay-with-adaptive-optimizers",
+    "05_dropout",
+    "06_batch-normalization",
+    "07_early-stopping",
+    "08_data-augmentation",
+    "09_gradient-problems",
+    "10_choosing-the-regularization-strength",
+    "11_case-study-cnn",
+    "12_applications-and-outlook",
+    "13_errata-demonstrations",
+]
+# Display equations wider than the column at 1280 px: break them with `aligned`.
+_WIDE_EQUATIONS = {
+    "02_l2-regularization-and-weight-decay": "an unlabelled one",
+    "03_l1-sparsity-and-elastic-net": "an unlabelled one, eq-ch3-laplace-map, eq-ch3-elastic-net",
+    "04_weight-decay-with-adaptive-optimizers": "eq-adam-moments",
+    "05_dropout": "eq-mask",
+    "06_batch-normalization": "eq-bn-forward, eq-relu-moments",
+    "07_early-stopping": "eq-es-rule, eq-es-gd-filter",
+    "08_data-augmentation": "eq-ch8-noise-l2",
+    "09_gradient-problems": "eq-activations",
+    "10_choosing-the-regularization-strength": "eq-ch10-random-hit",
+    "11_case-study-cnn": "eq-ch11-prf",
+    "12_applications-and-outlook": "eq-noise-l2",
+}
+PENDING_NOTEBOOK_FIXES: dict[tuple[str, str], str] = {
+    **{("code", f"notebooks/{c}"): "code lines over 100 characters" for c in _LONG_CODE},
+    **{
+        ("equations", f"notebooks/{c}"): f"break with `aligned`: {labels}"
+        for c, labels in _WIDE_EQUATIONS.items()
+    },
+}
+
+CODE_WIDTH = 100  # ruff's line-length (pyproject.toml)
+
+OPEN_ALL_JS = """() => {
+  // Everything a reader can unfold: hidden code (<details>), folded solutions (toggles).
+  document.querySelectorAll('details').forEach(d => { d.open = true; });
+  document.querySelectorAll('.toggle-hidden').forEach(e => e.classList.remove('toggle-hidden'));
+}"""
+
+LAYOUT_JS = """(codeWidth) => { VISIBLE
+  const article = document.querySelector('article.bd-article');
+  const right = article.getBoundingClientRect().right;
+  const text = el => el.textContent.replace(/\\s+/g, ' ').trim().slice(0, 70);
+  const longest = pre => Math.max(0, ...pre.textContent.split('\\n').map(l => l.length));
+  const pres = [...article.querySelectorAll('pre')].filter(visible);
+  const clippedCode = pres.filter(p => p.scrollWidth > p.clientWidth + 1)
+    .map(p => `${longest(p)} characters: ${text(p)}`);
+  // A code line of the permitted length, in a code cell of this page, must fit.
+  let probe = null;
+  const cell = article.querySelector('div.cell_input div.highlight pre')
+            || article.querySelector('div.highlight pre');
+  if (cell) {
+    const pre = cell.cloneNode(false);
+    pre.textContent = 'x'.repeat(codeWidth);
+    cell.parentElement.appendChild(pre);
+    probe = {scroll: pre.scrollWidth, client: pre.clientWidth};
+    pre.remove();
+  }
+  const eqs = [...article.querySelectorAll('mjx-container[display="true"]')].filter(visible);
+  const clippedEq = eqs.filter(e => e.scrollWidth > e.clientWidth + 1
+                                  || e.getBoundingClientRect().right > right + 1)
+    .map(e => (e.closest('div.math') || e).id || text(e));
+  const outside = eqs.filter(e => e.getBoundingClientRect().right
+                                  > document.documentElement.clientWidth + 1).map(text);
+  const imgs = [...article.querySelectorAll('img')].filter(visible).map(img => {
+    const r = img.getBoundingClientRect();
+    return {src: img.getAttribute('src'), alt: (img.getAttribute('alt') || '').trim(),
+            output: !!img.closest('div.cell_output, div.output'),
+            svg: /\\.svg(\\?|$)/.test(img.getAttribute('src') || ''),
+            scale: img.naturalWidth ? r.width / img.naturalWidth : 1};
+  });
+  return {viewport: document.documentElement.clientWidth,
+          scroll: document.documentElement.scrollWidth, clippedCode, probe, clippedEq,
+          outside, imgs};
+}""".replace("VISIBLE", VISIBLE_JS)
+
+
+def _expect(check: str, doc: str, problems: list, message: str):
+    """Assert that there are no problems, or xfail where a notebook fix is pending."""
+    pending = PENDING_NOTEBOOK_FIXES.get((check, doc))
+    if pending and problems:
+        pytest.xfail(f"{doc}: {pending} (notebook edit pending, issue 18): {problems[:3]}")
+    assert not problems, f"{doc}: {message}: {problems[:8]}"
+
+
+@pytest.fixture(scope="session")
+def opened(browser, server, site):
+    """opened(doc, viewport): the page with everything unfolded and its layout report."""
+    cache: dict[tuple, dict] = {}
+
+    def _opened(doc: str, viewport: dict) -> dict:
+        key = (doc, viewport["width"])
+        if key not in cache:
+            if not (site / f"{doc}.html").exists():
+                if os.environ.get("REGBOOK_SITE"):
+                    pytest.skip(f"{doc} is not in the build at REGBOOK_SITE")
+                pytest.fail(f"{doc} is in _toc.yml but {doc}.html was not built")
+            v = Visit(browser, urljoin(server, f"{doc}.html"), viewport)
+            try:
+                v.page.evaluate(OPEN_ALL_JS)
+                v.page.wait_for_timeout(400)  # the toggles' transitions
+                v.page.evaluate(IMAGES_JS)  # every image loaded, lazy ones too
+                cache[key] = v.page.evaluate(LAYOUT_JS, CODE_WIDTH)
+            finally:
+                v.close()
+        return cache[key]
+
+    return _opened
+
+
+@pytest.mark.parametrize("doc", PAGES)
+def test_code_fits_the_column_at_1280_px(opened, doc):
+    """No code line or printed output is cut at the right edge, and a 100-character line
+    (ruff's limit) fits the column."""
+    report = opened(doc, DESKTOP)
+    probe = report["probe"]
+    if probe:
+        assert probe["scroll"] <= probe["client"], (
+            f"{doc}: a {CODE_WIDTH}-character code line needs {probe['scroll']} px, the code "
+            f"box is {probe['client']} px wide at {DESKTOP['width']} px"
+        )
+    _expect(
+        "code",
+        doc,
+        report["clippedCode"],
+        f"code boxes whose lines are cut at {DESKTOP['width']} px (lines over {CODE_WIDTH} "
+        "characters, or output that does not wrap)",
+    )
+
+
+@pytest.mark.parametrize("doc", PAGES)
+def test_display_equations_fit_the_column_at_1280_px(opened, doc):
+    report = opened(doc, DESKTOP)
+    _expect(
+        "equations",
+        doc,
+        report["clippedEq"],
+        f"display equations wider than the column at {DESKTOP['width']} px (break them with "
+        "`aligned`)",
+    )
+
+
+@pytest.mark.parametrize("doc", PAGES)
+def test_no_page_scrolls_sideways_at_390_px(opened, doc):
+    """On a phone a wide equation or code box scrolls inside itself, never the page."""
+    report = opened(doc, PHONE)
+    assert report["scroll"] <= report["viewport"], (
+        f"{doc} scrolls sideways at {PHONE['width']} px: the content is {report['scroll']} px wide"
+    )
+    assert not report["outside"], f"{doc}: equations reach past the screen: {report['outside']}"
+
+
+# An alt text that is only a file name (myst-nb's default for cell outputs is none, and
+# Sphinx falls back to the hashed file name) says nothing to a reader who cannot see it.
+FILE_NAME_ALT = re.compile(r"^[\w.-]*\.(png|svg|jpe?g|gif)$|^[0-9a-f]{16,}", re.IGNORECASE)
+
+
+@pytest.mark.parametrize("doc", PAGES)
+def test_figures_have_real_alt_text(opened, doc):
+    report = opened(doc, DESKTOP)
+    missing = [
+        img["src"] for img in report["imgs"] if not img["alt"] or FILE_NAME_ALT.search(img["alt"])
+    ]
+    if missing and doc in NOTEBOOK_PAGES:
+        # A figure's alt text and caption are set in its notebook cell (the `mystnb`
+        # metadata `figure: {caption, name}` and `image: {alt}`), not by the site.
+        pytest.xfail(
+            f"{doc}: {len(missing)} figures without alt text: their notebook cells need "
+            "`mystnb: {image: {alt: ...}, figure: {caption: ..., name: ...}}` (issue 18)"
+        )
+    assert not missing, f"{doc}: images without a real alt text: {missing}"
+
+
+@pytest.mark.parametrize("doc", PAGES)
+def test_figures_are_not_shrunk_below_readable_text_at_1280_px(opened, doc):
+    """A figure from plots.set_style (SVG, text >= 11 pt) shown at less than 75 % of its
+    size has text under ~9 pt on screen: multi-panel rows must use plots.axes (which caps
+    the width) or be stacked."""
+    report = opened(doc, DESKTOP)
+    small = [
+        f"{img['src']} at {img['scale']:.0%}"
+        for img in report["imgs"]
+        if img["output"] and img["svg"] and img["scale"] < 0.75
+    ]
+    if small and doc in NOTEBOOK_PAGES:
+        pytest.xfail(
+            f"{doc}: figures wider than plots.MAX_WIDTH in their notebook cells: {small[:4]} "
+            "(issue 18)"
+        )
+    assert not small, f"{doc}: figures shrunk below readable text: {small}"
+
+
+SIDEBAR_JS = """() => [...document.querySelectorAll('.bd-sidebar-primary nav a.reference')]
+  .map(a => ({href: a.href, text: a.textContent.trim()}))"""
+
+
+@pytest.mark.parametrize("doc", PAGES)
+def test_chapters_are_numbered_in_the_sidebar(visit, doc):
+    """notebooks/NN_* is "NN. Title" in the sidebar of every page (appendices: no number)."""
+    links = visit(doc).page.evaluate(SIDEBAR_JS)
+    chapters = {}
+    for link in links:
+        found = re.search(r"notebooks/(\d\d)_[^/#]*\.html(#.*)?$", link["href"] or "")
+        if found:
+            chapters[int(found.group(1))] = link["text"]
+    numbered = sorted(n for n in chapters if n <= 12)
+    assert numbered == list(range(1, 13)), f"{doc}: sidebar chapters {sorted(chapters)}"
+    wrong = {n: t for n, t in chapters.items() if n <= 12 and not t.startswith(f"{n}. ")}
+    assert not wrong, f"{doc}: chapters not numbered as their files: {wrong}"
+    appendix = [t for n, t in chapters.items() if n > 12 and re.match(r"\d+\.", t)]
+    assert not appendix, f"{doc}: appendices are numbered: {appendix}"
+
+
+@pytest.mark.parametrize("doc", [p for p in NOTEBOOK_PAGES if int(p[10:12]) <= 12])
+def test_chapter_title_equations_and_exercises_carry_the_chapter_number(visit, doc):
+    n = int(doc.split("/")[1][:2])
+    page = visit(doc).page
+    title = page.locator("article h1").first.text_content().strip()
+    assert title.startswith(f"{n}."), f"{doc}: the title '{title}' is not numbered {n}."
+    eqnos = page.eval_on_selector_all("span.eqno", "els => els.map(e => e.textContent.trim())")
+    wrong = [e for e in eqnos if not re.match(rf"^\({n}\.\d+\)", e)]
+    assert not wrong, f"{doc}: equation numbers not of the form ({n}.k): {wrong[:5]}"
+    titles = page.eval_on_selector_all(
+        ".exercise .admonition-title", "els => els.map(e => e.textContent.trim())"
+    )
+    wrong = [t for t in titles if not re.match(rf"^Exercise {n}\.\d+", t)]
+    assert not wrong, f"{doc}: exercises not numbered {n}.k: {wrong[:5]}"
+
+
 # ------------------------------------------------------------------ site-wide
 
 
@@ -472,3 +723,41 @@ def test_screenshots_of_the_landing_page_and_a_chapter(visit):
     chapter.page.screenshot(path=str(SCREENSHOTS / "chapter01-exercises.png"))
     for name in ("landing.png", "chapter01-top.png", "chapter01-figure.png"):
         assert (SCREENSHOTS / name).stat().st_size > 10_000, f"{name} looks empty"
+
+
+SCREENSHOT_PAGE = os.environ.get("REGBOOK_SCREENSHOT_PAGE", "notebooks/05_dropout")
+
+
+@pytest.mark.parametrize("viewport", [DESKTOP, PHONE], ids=["1280px", "390px"])
+def test_screenshots_of_a_chapter_at_both_widths(browser, server, site, viewport):
+    """screenshots/<chapter>-<width>-{top,code,maths,figure}.png, for a human to judge
+    whether the page reads like a textbook (REGBOOK_SCREENSHOT_PAGE picks the chapter)."""
+    doc = SCREENSHOT_PAGE
+    if not (site / f"{doc}.html").exists():
+        pytest.skip(f"{doc} is not in the build")
+    v = Visit(
+        browser, urljoin(server, f"{doc}.html"), viewport, scale=2 if viewport is PHONE else 1
+    )
+    try:
+        SCREENSHOTS.mkdir(exist_ok=True)
+        stem = f"{Path(doc).name[:2]}-{viewport['width']}px"
+        shots = {
+            "top": None,
+            "code": "div.cell_input",
+            "maths": "div.math",
+            "figure": "div.cell_output img",
+        }
+        taken = []
+        for name, selector in shots.items():
+            if selector:
+                target = v.page.locator(selector).first
+                if not target.count():
+                    continue
+                target.scroll_into_view_if_needed()
+                v.page.evaluate("() => window.scrollBy(0, -80)")  # some context above it
+            path = SCREENSHOTS / f"{stem}-{name}.png"
+            v.page.screenshot(path=str(path))
+            taken.append(path)
+        assert all(p.stat().st_size > 10_000 for p in taken), f"empty screenshots: {taken}"
+    finally:
+        v.close()
