@@ -98,3 +98,34 @@ def test_chapters_equations_and_exercises_are_numbered_per_chapter(built_book):
         assert numbered and int(numbered.group(1)) == n, (path.name, title and title.group(1))
         assert all(e.startswith(f"{n}.") for e in eqnos), f"{path.name}: equations {eqnos}"
         assert all(e.startswith(f"{n}.") for e in exercises), f"{path.name}: {exercises}"
+
+
+@pytest.mark.slow
+def test_colab_copies_have_no_myst_left(built_book, tmp_path):
+    """scripts/colab_copies.py turns the executed book into plain-Markdown Colab copies:
+    every glued number found, every reference resolved, no MyST markup left."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    _, html = built_book
+    root = Path(__file__).resolve().parents[1]
+    out = subprocess.run(
+        [
+            sys.executable,
+            str(root / "scripts" / "colab_copies.py"),
+            "--site",
+            str(html),
+            "--out",
+            str(tmp_path),
+        ],
+        capture_output=True,
+        text=True,
+        cwd=root,
+    )
+    assert out.returncode == 0, (out.stdout + out.stderr)[-4000:]
+    copies = sorted(tmp_path.glob("*.ipynb"))
+    assert len(copies) == len(list((root / "notebooks").glob("[0-9][0-9]_*.ipynb")))
+    text = (tmp_path / "05_dropout.ipynb").read_text()
+    assert "{glue:" not in text and "{cite:" not in text and "{eq}" not in text
+    assert "\\\\tag{5.1}" in text and "<details>" in text and "Exercise 5.1" in text
