@@ -456,7 +456,12 @@ PENDING_NOTEBOOK_FIXES: dict[tuple[str, str], str] = {
 CODE_WIDTH = 100  # ruff's line-length (pyproject.toml)
 
 OPEN_ALL_JS = """() => {
-  // Everything a reader can unfold: hidden code (<details>), folded solutions (toggles).
+  // Everything a reader can unfold: hidden code (<details>), folded solutions (toggles),
+  // at once (no transitions, which a loaded machine may not finish before the check).
+  const still = document.createElement('style');
+  still.textContent = '*, *::before, *::after { transition: none !important; '
+                      + 'animation: none !important; }';
+  document.head.appendChild(still);
   document.querySelectorAll('details').forEach(d => { d.open = true; });
   document.querySelectorAll('.toggle-hidden').forEach(e => e.classList.remove('toggle-hidden'));
 }"""
@@ -522,7 +527,7 @@ def opened(browser, server, site):
             v = Visit(browser, urljoin(server, f"{doc}.html"), viewport)
             try:
                 v.page.evaluate(OPEN_ALL_JS)
-                v.page.wait_for_timeout(400)  # the toggles' transitions
+                v.page.wait_for_timeout(200)
                 v.page.evaluate(IMAGES_JS)  # every image loaded, lazy ones too
                 cache[key] = v.page.evaluate(LAYOUT_JS, CODE_WIDTH)
             finally:
