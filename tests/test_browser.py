@@ -187,6 +187,9 @@ class Visit:
         self.page_errors: list[str] = []
         self.context = browser.new_context(viewport=viewport, device_scale_factor=scale)
         self.context.route("**/*", self._route)
+        # A long chapter on a busy machine (the CI box builds the book in parallel) can take
+        # more than Playwright's default 30 s to load and typeset.
+        self.context.set_default_navigation_timeout(120_000)
         self.page = self.context.new_page()
         self.page.on("console", self._console)
         self.page.on("pageerror", self._page_error)
