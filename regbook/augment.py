@@ -329,10 +329,10 @@ def image_grid(
     ax.set_xticks([j * (w + 1) + (w - 1) / 2 for j in range(cols)] if col_labels else [])
     ax.set_yticks([i * (h + 1) + (h - 1) / 2 for i in range(rows)] if row_labels else [])
     if col_labels:
-        ax.set_xticklabels(col_labels, fontsize=8)
+        ax.set_xticklabels(col_labels, fontsize=9)
         ax.xaxis.tick_top()
     if row_labels:
-        ax.set_yticklabels(row_labels, fontsize=8)
+        ax.set_yticklabels(row_labels, fontsize=9)
     ax.tick_params(length=0)
     for spine in ax.spines.values():
         spine.set_visible(False)

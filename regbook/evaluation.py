@@ -230,7 +230,7 @@ def plot_confusion_matrix(
                     str(int(cm[i, j])),
                     ha="center",
                     va="center",
-                    fontsize=7,
+                    fontsize=9,
                     color="white" if shown[i, j] > 0.6 * vmax else "black",
                 )
     names = list(class_names) if class_names is not None else [str(i) for i in range(k)]

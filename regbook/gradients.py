@@ -373,7 +373,7 @@ def plot_layer_norms(norms: dict[str, np.ndarray], *, ax=None, ylabel: str = "")
     ax.xaxis.set_major_locator(mpl.ticker.MaxNLocator(integer=True))
     ax.set_xlabel("layer $l$ (1 = next to the input)")
     ax.set_ylabel(ylabel or r"$\|\partial L / \partial W_l\|_F$")
-    ax.legend(fontsize=8)
+    ax.legend()
     return ax
 
 
@@ -414,5 +414,5 @@ def plot_seed_curves(
     ax.set_ylabel(ylabel)
     if logy:
         ax.set_yscale("log")
-    ax.legend(fontsize=8)
+    ax.legend()
     return ax
