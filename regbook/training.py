@@ -357,6 +357,13 @@ def train(
     keras.utils.clear_session(free_memory=False)
     keras.utils.set_random_seed(seed)
     net = model(seed) if callable(model) and not isinstance(model, keras.Model) else model
+    for cb in callbacks:
+        # train_seeds hands the same callbacks to every seed. Up to Keras 3.14 a reused
+        # EarlyStopping keeps the best value of its previous fit (keras-team/keras#20256):
+        # the new run never beats it, stops after `patience` epochs and restores its first
+        # epoch's weights (chapter 11 collapsed to chance so on Colab). Start afresh.
+        if isinstance(cb, keras.callbacks.EarlyStopping):
+            cb.best = cb.baseline
     loss, metrics = loss_and_metrics(data.task)
     steps = math.ceil(n / batch_size)
     net.compile(

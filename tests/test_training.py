@@ -131,3 +131,19 @@ def test_make_optimizer_names_the_learning_rate_and_requires_adamws_decay():
     with pytest.raises(RegbookError, match="0.004"):
         make_optimizer("adamw")
     assert float(make_optimizer("adamw", weight_decay=0.0).weight_decay) == 0.0
+
+
+def test_a_shared_early_stopping_starts_afresh_in_every_run():
+    """train_seeds hands one EarlyStopping to every seed; Keras <= 3.14 kept its best value
+    across fits (keras-team/keras#20256), so later runs stopped at once (chapter 11)."""
+    import keras
+
+    from regbook import data, models, training
+
+    ds = data.load("moons", n_samples=120, seed=0)
+    stop = keras.callbacks.EarlyStopping("val_data_loss", patience=2, restore_best_weights=True)
+    stop.best = -1.0  # what a previous fit would leave behind: unbeatable
+    run = training.train(
+        lambda s: models.mlp(2, 2, (8,), seed=s), ds, epochs=6, lr=1e-2, callbacks=[stop]
+    )
+    assert run.epochs_run == 6 and stop.best is not None and stop.best > 0
