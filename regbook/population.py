@@ -372,6 +372,7 @@ def fit(
                 full = np.full(epochs, np.nan)
                 full[val_epochs - 1] = [res[what][i] for _, res in monitor.val]
                 history[f"val_{what}"] = full
+        members[i](x_train[:4096], training=False)  # eager: activity penalties as numbers
         final = {"penalty": float(sum(float(v) for v in members[i].losses))}
         for split, res in finals.items():
             for what in ("loss", "data_loss", "accuracy"):

@@ -135,6 +135,24 @@ def test_mnist1d_standard_size():
     assert ds.input_shape == (40, 1) and ds.n_classes == 10
 
 
+def test_activity_regularized_members_report_their_penalty():
+    ds = _digits()
+
+    def build(seed):
+        return keras.Sequential(
+            [
+                keras.Input((64,)),
+                keras.layers.Dense(
+                    8, activation="relu", activity_regularizer=keras.regularizers.L1(1e-3)
+                ),
+                keras.layers.Dense(10),
+            ]
+        )
+
+    pop = population.fit(build, ds, seeds=[0], epochs=2, progress=False)
+    assert pop[""][0].final["penalty"] > 0
+
+
 def test_members_must_share_inputs():
     ds = _digits()
     other = data.load("digits", seed=1).subset(120, seed=1)
