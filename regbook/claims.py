@@ -49,6 +49,7 @@ __all__ = [
     "MIN_SEEDS",
     "claims_dir",
     "load_records",
+    "failure_rate",
 ]
 
 #: A stochastic comparison needs at least this many seeds (the book's evidence standard).
@@ -159,6 +160,42 @@ def load_records(folder: Path | str | None = None) -> list[dict]:
     for path in sorted(folder.glob("ch*.json"), key=lambda p: int(p.stem[2:])):
         records.extend(json.loads(path.read_text())["claims"])
     return records
+
+
+def failure_rate(
+    diffs,
+    *,
+    direction: str,
+    margin: float,
+    n: int = MIN_SEEDS,
+    confidence: float = 0.95,
+    draws: int = 20_000,
+    seed: int = 0,
+) -> float:
+    """Estimated chance that a claim fails at a fresh base seed (for choosing set-ups).
+
+    Models the per-seed differences seen in pilot runs (pooled over several base seeds,
+    so that the spread between data splits is included) as normal, draws ``draws``
+    experiments of ``n`` seeds, and returns the share whose interval does not support
+    the claim. A claim that fails in more than about 1 % of draws needs a larger effect
+    or more seeds before it is asserted; ``make seeds`` prints this for every claim.
+    """
+    check_choice("direction", direction, DIRECTIONS)
+    d = _as_values("diffs", diffs)
+    if len(d) < 3:
+        raise RegbookError(f"failure_rate needs >= 3 pilot differences, got {len(d)}.")
+    if int(n) < 2:
+        raise RegbookError(f"n must be >= 2 seeds, got {n!r}.")
+    rng = np.random.default_rng(seed)
+    sim = rng.normal(d.mean(), d.std(ddof=1), size=(int(draws), int(n)))
+    half = stats.t.ppf(0.5 + confidence / 2, int(n) - 1) * sim.std(1, ddof=1) / np.sqrt(n)
+    lo, hi = sim.mean(1) - half, sim.mean(1) + half
+    holds = {
+        "increase": lo > margin,
+        "decrease": hi < -margin,
+        "equivalent": (lo >= -margin) & (hi <= margin),
+    }[direction]
+    return float(1.0 - holds.mean())
 
 
 _REGISTRY: dict[str, dict[str, dict]] = {}  # chapter -> claim id -> record

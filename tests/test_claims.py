@@ -88,3 +88,36 @@ def test_sentence_for_the_prose():
     c.check(A, B, seeds=range(5), glue=False)
     assert c.sentence().startswith("+0.080 (95 % CI +0.")
     assert c.sentence().endswith("5 of 5 seeds up)")
+
+
+def test_failure_rate_is_small_for_a_clear_effect_and_large_at_the_margin():
+    rng = np.random.default_rng(0)
+    clear = 0.10 + 0.01 * rng.standard_normal(10)
+    assert claims.failure_rate(clear, direction="increase", margin=0.02) < 0.001
+    at_margin = 0.02 + 0.01 * rng.standard_normal(10)
+    assert claims.failure_rate(at_margin, direction="increase", margin=0.02) > 0.5
+    assert claims.failure_rate(-clear, direction="decrease", margin=0.02) < 0.001
+    assert claims.failure_rate(clear, direction="decrease", margin=0.02) == 1.0
+    tiny = 0.001 * rng.standard_normal(10)
+    assert claims.failure_rate(tiny, direction="equivalent", margin=0.02) < 0.001
+
+
+def test_failure_rate_matches_the_t_interval_on_a_known_case():
+    # d ~ N(mu, 1) with n = 5: the interval's lower end is above 0 with probability
+    # P(T > t_{0.975,4}) for a noncentral t with noncentrality mu * sqrt(5).
+    mu = 1.0
+    rng = np.random.default_rng(1)
+    pilot = rng.standard_normal(100_000)
+    pilot = (pilot - pilot.mean()) / pilot.std(ddof=1) + mu
+    power = stats.nct.sf(stats.t.ppf(0.975, 4), 4, mu * np.sqrt(5))
+    rate = claims.failure_rate(pilot, direction="increase", margin=0.0, draws=200_000)
+    assert abs(rate - (1 - power)) < 0.005
+
+
+def test_failure_rate_rejects_bad_input_in_one_line():
+    with pytest.raises(RegbookError, match="direction"):
+        claims.failure_rate([1, 2, 3], direction="up", margin=0)
+    with pytest.raises(RegbookError, match=">= 3 pilot"):
+        claims.failure_rate([1, 2], direction="increase", margin=0)
+    with pytest.raises(RegbookError, match="NaN"):
+        claims.failure_rate([1, np.nan, 3], direction="increase", margin=0)
