@@ -35,8 +35,10 @@ $(STAMP): requirements.txt pyproject.toml
 	touch $(STAMP)
 
 ## Build the website into _build/html (executes every notebook; cached between builds).
+## Then the Colab copies of the notebooks (scripts/colab_copies.py), into _build/html/colab.
 book: $(STAMP)
 	$(BIN)/jupyter-book build -W -n --keep-going .
+	$(BIN)/python scripts/colab_copies.py
 
 ## CI's command, in two halves that each execute every notebook once: tests/ in .venv
 ## (unit tests, hygiene, lint, the zero-warning book build with the default seeds, the

@@ -24,9 +24,12 @@ Usage: `.venv/bin/python scripts/colab_copies.py` (after the book is built). Opt
 outputs` (copy the executed outputs too; default: none, the reader runs the notebook).
 Exit status 1 if any MyST markup is left in a copy, with the places listed.
 
-How readers reach the copies: with the site published to GitHub Pages from the branch
-`gh-pages` (`ghp-import -n -p -f _build/html`), a copy is at
-`https://colab.research.google.com/github/<owner>/<repo>/blob/gh-pages/colab/<notebook>.ipynb`.
+`make book` runs it after the build. How readers reach the copies: the site is published
+to GitHub Pages from the branch `gh-pages` (`ghp-import -n -p -f _build/html`), so a copy
+is at `https://colab.research.google.com/github/<owner>/<repo>/blob/gh-pages/colab/
+notebooks/<notebook>.ipynb`: the address of the website's "Colab" launch button
+(`repository.branch` and `path_to_book` in _config.yml) and of each notebook's "Open in
+Colab" link.
 """
 
 from __future__ import annotations
@@ -34,6 +37,7 @@ from __future__ import annotations
 import argparse
 import copy
 import html as htmllib
+import json
 import re
 import sys
 from pathlib import Path
@@ -54,21 +58,26 @@ LEFTOVER = re.compile(r"\{[\w:-]+\}`|^(`{3,}|:{3,})\{|^\([\w.:-]+\)=", re.M)
 
 
 def glue_values(executed: Path) -> dict[str, dict]:
-    """{key: mime bundle} of every `glue` output of an executed notebook."""
-    values = {}
-    if not executed.exists():
-        return values
-    nb = nbformat.read(executed, as_version=4)
-    for cell in nb.cells:
-        for out in cell.get("outputs", []):
-            meta = out.get("metadata", {}).get("scrapbook")
-            if not meta:
-                continue
-            prefix = meta.get("mime_prefix", GLUE_PREFIX)
-            values[meta["name"]] = {
-                k[len(prefix) :] if k.startswith(prefix) else k: v
-                for k, v in out.get("data", {}).items()
-            }
+    """{key: mime bundle} of every `glue` output of an executed notebook: the outputs in the
+    notebook itself, and the `<notebook>.glue.json` that myst-nb writes beside it (where it
+    keeps the values glued by cells whose outputs it removes)."""
+    values: dict[str, dict] = {}
+    outputs = []
+    if executed.exists():
+        nb = nbformat.read(executed, as_version=4)
+        outputs = [out for cell in nb.cells for out in cell.get("outputs", [])]
+    side = executed.with_suffix(".glue.json")
+    if side.exists():
+        outputs += list(json.loads(side.read_text()).values())
+    for out in outputs:
+        meta = out.get("metadata", {}).get("scrapbook")
+        if not meta:
+            continue
+        prefix = meta.get("mime_prefix", GLUE_PREFIX)
+        values[meta["name"]] = {
+            k[len(prefix) :] if k.startswith(prefix) else k: v
+            for k, v in out.get("data", {}).items()
+        }
     return values
 
 
@@ -134,6 +143,7 @@ class Converter:
         self.solution: str | None = None  # "Exercise 5.2" while inside a solution
         self.details_open = False  # a <details> opened in the current cell
         self.problems: list[str] = []
+        self.other_eqnos: dict[str, tuple[str, str]] = {}  # label -> (number, other page)
 
     # ---- inline
     def link(self, label: str, text: str | None = None) -> str:
@@ -163,10 +173,13 @@ class Converter:
             return "(" + "; ".join(f"{who}, {year}" for who, year in pairs) + ")"
         if role == "eq":
             number = self.eqnos.get(target)
-            if number is None:
-                self.problems.append(f"equation {target!r} has no number in the site")
-                return f"({target})"
-            return f"[{number}]({self.site_url}{self.doc}.html#equation-{target})"
+            if number is not None:
+                return f"[{number}]({self.site_url}{self.doc}.html#equation-{target})"
+            if target in self.other_eqnos:  # an equation of another chapter
+                number, doc = self.other_eqnos[target]
+                return f"[{number}]({self.site_url}{doc}.html#equation-{target})"
+            self.problems.append(f"equation {target!r} has no number in the site")
+            return f"({target})"
         if role in ("ref", "numref"):
             label = target
             if label in self.exercise_numbers and not text:
@@ -320,6 +333,11 @@ def convert(nb_path: Path, site: Path, site_url: str, refs, keep_outputs: bool, 
         refs,
         site_url,
     )
+    conv.other_eqnos = {
+        label: (number, page.relative_to(site).with_suffix("").as_posix())
+        for page in sorted(site.glob("notebooks/*.html"))
+        for label, number in equation_numbers(page).items()
+    }
     nb = nbformat.read(nb_path, as_version=4)
     if keep_outputs and executed.exists():
         run = nbformat.read(executed, as_version=4)
@@ -340,10 +358,11 @@ def convert(nb_path: Path, site: Path, site_url: str, refs, keep_outputs: bool, 
                 conv.problems.append(f"MyST left at line {line}: {hit.group(0)!r}")
     # The copy's own "Open in Colab" link opens the copy; a first cell says what it is.
     repo = re.escape(colab_repo)
-    own = re.compile(rf"https://colab\.research\.google\.com/github/{repo}/blob/[^/]+/{doc}\.ipynb")
+    name = re.escape(nb_path.name)
+    own = re.compile(rf"https://colab\.research\.google\.com/github/{repo}/blob/[\w./-]*?{name}")
     for cell in nb.cells:
         if cell.cell_type == "markdown":
-            cell.source = own.sub(colab_url(colab_repo, nb_path.name), cell.source)
+            cell.source = own.sub(colab_url(colab_repo, doc), cell.source)
     where = f"{site_url.rstrip('/')}/{doc}.html"
     what = f"chapter {chapter}" if chapter else "this appendix"
     nb.cells.insert(
@@ -358,9 +377,13 @@ def convert(nb_path: Path, site: Path, site_url: str, refs, keep_outputs: bool, 
     return nb, conv.problems
 
 
-def colab_url(repo: str, name: str) -> str:
-    """Where Colab opens the copy: the site's gh-pages branch, folder colab/."""
-    return f"https://colab.research.google.com/github/{repo}/blob/gh-pages/colab/{name}"
+def colab_url(repo: str, doc: str) -> str:
+    """Where Colab opens the copy of ``doc`` (``notebooks/05_dropout``): the branch and
+    folder that _config.yml's `repository` gives the launch buttons."""
+    config = yaml.safe_load((ROOT / "_config.yml").read_text())["repository"]
+    folder = config.get("path_to_book", "").strip("/")
+    path = f"{folder}/{doc}" if folder else doc
+    return f"https://colab.research.google.com/github/{repo}/blob/{config['branch']}/{path}.ipynb"
 
 
 def default_site_url(config: dict) -> str:
@@ -374,14 +397,14 @@ def default_site_url(config: dict) -> str:
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--site", type=Path, default=ROOT / "_build" / "html")
-    parser.add_argument("--out", type=Path, default=None, help="default: <site>/colab")
+    parser.add_argument("--out", type=Path, default=None, help="default: <site>/colab/notebooks")
     parser.add_argument("--site-url", default=None)
     parser.add_argument("--keep-outputs", action="store_true")
     parser.add_argument("notebooks", nargs="*", type=Path)
     args = parser.parse_args(argv)
     config = yaml.safe_load((ROOT / "_config.yml").read_text())
     site_url = args.site_url or default_site_url(config)
-    out = args.out or args.site / "colab"
+    out = args.out or args.site / "colab" / "notebooks"
     out.mkdir(parents=True, exist_ok=True)
     refs = bibliography(ROOT / config["bibtex_bibfiles"][0])
     colab_repo = config["repository"]["url"].rstrip("/").split("github.com/")[1]

@@ -30,4 +30,7 @@ def built_book():
         ".",
     ]
     out = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, env=env)
+    if out.returncode == 0:  # then the Colab copies, into the site, as `make book` does
+        copies = [sys.executable, str(ROOT / "scripts" / "colab_copies.py")]
+        subprocess.run(copies, cwd=ROOT, capture_output=True, text=True, env=env)
     return out, ROOT / "_build" / "html"

@@ -101,11 +101,6 @@ def test_chapters_equations_and_exercises_are_numbered_per_chapter(built_book):
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(
-    reason="scripts/colab_copies.py does not yet find every glued value in the executed "
-    "notebooks (e.g. chapter 10's and 13's); the launch buttons do not use the copies yet",
-    strict=False,
-)
 def test_colab_copies_have_no_myst_left(built_book, tmp_path):
     """scripts/colab_copies.py turns the executed book into plain-Markdown Colab copies:
     every glued number found, every reference resolved, no MyST markup left."""

@@ -13,6 +13,13 @@ NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
 CONFIG = yaml.safe_load((ROOT / "_config.yml").read_text())
 REPO_URL = CONFIG["repository"]["url"].rstrip("/")
 REPO_PATH = REPO_URL.split("github.com/")[1]
+# Where the Colab copies of the notebooks are published (scripts/colab_copies.py): the
+# branch and folder that the launch buttons use, then notebooks/.
+COPIES = "/".join(
+    p.strip("/")
+    for p in (CONFIG["repository"]["branch"], CONFIG["repository"]["path_to_book"], "notebooks")
+    if p.strip("/")
+)
 ALLOWED_NB_METADATA = {"kernelspec", "jupytext", "language_info"}
 
 
@@ -60,8 +67,8 @@ def test_notebook_follows_the_house_skeleton(path):
     for heading in ("## Setup", "## Summary", "## Exercises"):
         assert heading in md, f"{path.name} lacks '{heading}'"
     assert "Learning goals" in md or "learning goals" in md
-    colab = f"https://colab.research.google.com/github/{REPO_PATH}/blob/main/notebooks/{path.name}"
-    assert colab in md, f"{path.name}: the Colab link must point to {colab}"
+    colab = f"https://colab.research.google.com/github/{REPO_PATH}/blob/{COPIES}/{path.name}"
+    assert colab in md, f"{path.name}: the Colab link must point to its Colab copy, {colab}"
     install = [c for c in nb["cells"] if "google.colab" in "".join(c["source"])]
     assert install, f"{path.name} has no guarded Colab install cell"
     cell = install[0]
