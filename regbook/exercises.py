@@ -18,7 +18,7 @@ def check(
     rtol: float = 1e-6,
     atol: float = 1e-9,
     hint: str = "",
-) -> bool:
+) -> None:
     """Compare an exercise answer with the expected value and print a verdict.
 
     Args:
@@ -28,9 +28,8 @@ def check(
         rtol, atol: tolerances as in ``numpy.allclose``.
         hint: printed when the answer is wrong.
 
-    Returns:
-        True if they agree. Raises ``AssertionError`` otherwise, so a solution cell that
-        is wrong fails the notebook run.
+    Raises ``AssertionError`` unless they agree, so a solution cell that is wrong fails
+    the notebook run. Returns nothing, so that the cell shows only the verdict line.
     """
     a, e = np.asarray(answer, dtype=float), np.asarray(expected, dtype=float)
     if a.shape != e.shape:
@@ -39,4 +38,3 @@ def check(
         err = float(np.max(np.abs(a - e)))
         raise AssertionError(f"{what} is off by up to {err:.3g}. {hint}".strip())
     print(f"✓ {what} is correct.")
-    return True

@@ -425,19 +425,7 @@ def test_a_solution_opens_when_clicked(browser, server, site):
 # Chapters with code lines over 100 characters (a long comment or string, which ruff
 # does not break): shorten them.
 _LONG_CODE = [
-    "01_overfitting-and-generalization",
-    "02_l2-regularization-and-weight-decay",
-    "03_l1-sparsity-and-elastic-net",
-    "04_weight-decay-with-adaptive-optimizers",
-    "05_dropout",
-    "06_batch-normalization",
-    "07_early-stopping",
-    "08_data-augmentation",
-    "09_gradient-problems",
-    "10_choosing-the-regularization-strength",
     "11_case-study-cnn",
-    "12_applications-and-outlook",
-    "13_errata-demonstrations",
 ]
 # Display equations wider than the column at 1280 px: break them with `aligned`.
 _WIDE_EQUATIONS = {
