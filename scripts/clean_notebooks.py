@@ -1,6 +1,7 @@
 #!/usr/bin/env python
 """Strip notebooks for committing: no outputs, no execution counts, cell metadata reduced
-to ``tags``, notebook metadata to ``kernelspec`` and ``jupytext``.
+to ``tags`` and ``mystnb`` (a figure's caption, name and alt text), notebook metadata
+to ``kernelspec`` and ``jupytext``.
 
 Usage: python scripts/clean_notebooks.py [notebooks/*.ipynb]   (default: all of notebooks/)
 """
@@ -22,7 +23,7 @@ def clean(path: Path) -> bool:
     nb["metadata"] = {k: v for k, v in nb.get("metadata", {}).items() if k in KEEP_NB}
     for cell in nb["cells"]:
         cell.pop("id", None) if nb.get("nbformat_minor", 0) < 5 else None
-        meta = {k: v for k, v in cell.get("metadata", {}).items() if k == "tags" and v}
+        meta = {k: v for k, v in cell.get("metadata", {}).items() if k in ("tags", "mystnb") and v}
         cell["metadata"] = meta
         if cell["cell_type"] == "code":
             cell["outputs"] = []

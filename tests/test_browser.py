@@ -429,15 +429,8 @@ _LONG_CODE = [
 ]
 # Display equations wider than the column at 1280 px: break them with `aligned`.
 _WIDE_EQUATIONS = {
-    "02_l2-regularization-and-weight-decay": "an unlabelled one",
-    "03_l1-sparsity-and-elastic-net": "an unlabelled one, eq-ch3-laplace-map, eq-ch3-elastic-net",
     "04_weight-decay-with-adaptive-optimizers": "eq-adam-moments",
-    "05_dropout": "eq-mask",
     "06_batch-normalization": "eq-bn-forward, eq-relu-moments",
-    "07_early-stopping": "eq-es-rule, eq-es-gd-filter",
-    "08_data-augmentation": "eq-ch8-noise-l2",
-    "09_gradient-problems": "eq-activations",
-    "10_choosing-the-regularization-strength": "eq-ch10-random-hit",
     "11_case-study-cnn": "eq-ch11-prf",
     "12_applications-and-outlook": "eq-noise-l2",
 }

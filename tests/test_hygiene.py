@@ -38,7 +38,7 @@ def test_notebook_committed_clean(path):
         if cell["cell_type"] == "code":
             assert not cell.get("outputs"), f"{path.name} cell {i} has outputs"
             assert cell.get("execution_count") is None, f"{path.name} cell {i} has a count"
-        extra = set(cell.get("metadata", {})) - {"tags", "jupyter"}
+        extra = set(cell.get("metadata", {})) - {"tags", "jupyter", "mystnb"}
         assert not extra, f"{path.name} cell {i} has metadata {extra}"
     assert set(nb["metadata"]) <= ALLOWED_NB_METADATA, set(nb["metadata"])
     assert nb["metadata"]["kernelspec"]["name"] == "python3"
@@ -112,3 +112,23 @@ def test_colab_install_is_pinned_to_the_package_version(path):
         f"{path.name}: the Colab install is pinned to {pins}, but pyproject.toml's version is "
         f"{version}: pin it to v{version}"
     )
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_every_figure_has_a_caption_a_name_and_alt_text(path):
+    """A cell that shows a figure carries mystnb metadata: figure {caption, name} and image
+    {alt}, which the build turns into a numbered caption and the image's alt text."""
+    if path.name.startswith(("04_", "06_", "11_", "12_")):
+        pytest.xfail("captions for this chapter land with its rewrite (issue 18)")
+    nb = load(path)
+    names = []
+    for i, cell in enumerate(nb["cells"]):
+        src = "".join(cell["source"])
+        if cell["cell_type"] != "code" or not re.search(r"plt\.show\(\)|display\(fig", src):
+            continue
+        meta = cell.get("metadata", {}).get("mystnb", {})
+        fig, img = meta.get("figure", {}), meta.get("image", {})
+        assert fig.get("caption") and fig.get("name"), f"{path.name} cell {i}: no caption"
+        assert len(img.get("alt", "")) > 20, f"{path.name} cell {i}: no real alt text"
+        names.append(fig["name"])
+    assert len(names) == len(set(names)), f"{path.name}: figure names repeat"
