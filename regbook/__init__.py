@@ -1,14 +1,7 @@
 """regbook: the companion package of the executable textbook on regularization.
 
-Import it **before** TensorFlow/Keras: it quiets TensorFlow's start-up log lines (which
-would otherwise land on every page of the book) and selects the TensorFlow backend.
-Then call :func:`setup` once per notebook::
-
-    import regbook
-    cfg = regbook.setup()          # prints the banner line; cfg.profile, cfg.seed, cfg.seeds
-
-Submodules: :mod:`regbook.data`, :mod:`regbook.models`, :mod:`regbook.training`,
-:mod:`regbook.plots`, :mod:`regbook.reference`, :mod:`regbook.exercises`.
+Import it before TensorFlow/Keras (it quiets TensorFlow's start-up log and selects the
+TensorFlow backend), then call ``cfg = regbook.setup()`` once per notebook (chapter 1).
 """
 
 from __future__ import annotations
@@ -39,14 +32,7 @@ __all__ = [
 
 @dataclass(frozen=True)
 class Config:
-    """What :func:`setup` chose for this notebook.
-
-    Attributes:
-        profile: the active :class:`~regbook.profiles.Profile`.
-        seed: the base seed (``$REGBOOK_SEED`` or the notebook's default).
-        seeds: ``profile.n_seeds`` consecutive seeds starting at ``seed``, for experiments
-            that are repeated to show their spread.
-    """
+    """What :func:`setup` chose: ``profile``, base ``seed`` and ``seeds``."""
 
     profile: Profile
     seed: int
@@ -85,17 +71,11 @@ def banner(cfg: Config) -> str:
 
 
 def setup(seed: int = 0, profile: str | None = None, quiet: bool = False) -> Config:
-    """Prepare a notebook: choose profile and seed, seed everything, set the plot style,
-    and print one banner line.
+    """Choose profile and seed, seed everything, set the plot style and print a banner (chapter 1).
 
     Args:
         seed: the notebook's default base seed; ``$REGBOOK_SEED`` overrides it.
-        profile: force ``"quick"`` or ``"full"``; by default ``$REGBOOK_PROFILE``, else
-            ``full`` with a GPU and ``quick`` without.
-        quiet: skip the banner.
-
-    Returns:
-        A :class:`Config` with ``profile``, ``seed`` and ``seeds``.
+        profile: ``"quick"`` or ``"full"``; default ``$REGBOOK_PROFILE``, else by GPU.
     """
     import keras
     import tensorflow as tf
@@ -112,11 +92,10 @@ def setup(seed: int = 0, profile: str | None = None, quiet: bool = False) -> Con
 
 
 def glue(name: str | None = None, value=None, display: bool = False, **values) -> None:
-    """Make values available to the prose as ``{glue:text}`name``` (myst-nb).
+    """Make values available to the prose as ``{glue:text}`name``` (chapter 1).
 
-    Either ``glue("ch5_gap", gap)`` or, for several at once, ``glue(ch5_gap=gap, ch5_n=n)``.
-    Outside a Jupyter Book build (Colab has no myst-nb) this does nothing. NumPy scalars
-    are passed as Python numbers. Returns None, so a cell ending with it shows no value.
+    Call ``glue("ch5_gap", gap)`` or ``glue(ch5_gap=gap, ch5_n=n)``; outside a book build
+    (e.g. Colab) it does nothing and returns None.
     """
     if name is not None:
         values = {name: value, **values}

@@ -1,13 +1,8 @@
-"""Data augmentation helpers: a digits pipeline from Keras preprocessing layers, the
-shift-and-scale augmentation of MNIST-1D, a ``tf.data`` pipeline that augments on the fly,
-and a picture grid for looking at augmented samples. Introduced in chapter 8.
+"""Data augmentation (chapter 8): Keras preprocessing layers for digits, MNIST-1D's
+shift-and-scale, an augmenting ``tf.data`` pipeline and a picture grid.
 
-Keras' image preprocessing layers (``RandomTranslation``, ``RandomRotation``, ...) augment
-on a direct call — their ``training`` argument defaults to True — and inside ``fit``, but
-not in ``predict``/``evaluate`` or when called with ``training=False``. The layers that
-change intensities (``RandomContrast``, ``RandomBrightness``) assume pixel values in
-``value_range``, which defaults to ``(0, 255)``; regbook's images are in ``[0, 1]``, so
-:func:`digits_augmentation` always passes ``value_range=(0, 1)``.
+Keras' image layers augment on a direct call and inside ``fit``, not in ``predict`` /
+``evaluate``; intensity layers assume ``value_range=(0, 255)`` unless told otherwise.
 """
 
 from __future__ import annotations
@@ -45,19 +40,9 @@ def _check_fraction(name: str, value, upper: float = 1.0) -> float:
 
 
 def expected_noisy_mse(w: np.ndarray, X: np.ndarray, y: np.ndarray, sigma: float) -> float:
-    """Expected mean squared error of a linear model when every input is perturbed by
-    Gaussian noise: ``E_ε ‖(X + ε)w − y‖²/n = ‖Xw − y‖²/n + σ²‖w‖²``, ε ~ N(0, σ²I).
+    """Expected MSE of a linear model under Gaussian input noise: ``‖Xw − y‖²/n + σ²‖w‖²``.
 
-    Training with additive input noise is therefore, in expectation, ridge regression with
-    the book's ``λ = 2σ²`` (penalty ``λ/2·‖w‖²``) (Bishop, 1995); for
-    nonlinear models the equivalence holds only to second order in σ.
-
-    Args:
-        w: weights, shape ``(p,)``; X: inputs, shape ``(n, p)``; y: targets, shape ``(n,)``.
-        sigma: noise standard deviation σ ≥ 0.
-
-    Returns:
-        The expected loss (a float).
+    In expectation this is ridge with the book's ``λ = 2σ²`` (penalty ``λ/2·‖w‖²``).
     """
     X, y = check_finite_array("X", X), check_finite_array("y", y)
     w = check_finite_array("w", w)
@@ -80,25 +65,17 @@ def digits_augmentation(
     noise: float = 0.0,
     seed: int = 0,
 ) -> list[keras.layers.Layer]:
-    """Label-preserving augmentation layers for small grey-scale digit images in [0, 1].
+    """Label-preserving augmentation layers for digits in [0, 1]; a strength of 0 omits a layer.
 
-    Geometric layers fill the uncovered border with 0 (the digits' background) instead of
-    Keras' default reflection; intensity layers get ``value_range=(0, 1)``. A strength of 0
-    leaves the corresponding layer out.
+    Borders are filled with 0, not Keras' default reflection; intensity layers get
+    ``value_range=(0, 1)``.
 
     Args:
-        translate: largest shift as a fraction of the height/width (0.125 = one pixel of an
-            8×8 image).
-        rotate: largest rotation in degrees (Keras' ``RandomRotation`` takes a fraction of
-            a full turn: ``rotate/360``); keep it well below 90 so a 6 cannot become a 9.
-        zoom: largest zoom in or out, as a fraction of the size.
+        translate: largest shift as a fraction of height/width (0.125 = one pixel of 8×8).
+        rotate: largest rotation in degrees (Keras' ``RandomRotation`` takes ``rotate/360``).
         contrast: contrast factor range ``[1 − c, 1 + c]``.
-        brightness: largest brightness shift, as a fraction of the value range.
-        noise: standard deviation of additive Gaussian noise (active only in training).
-        seed: seeds every layer (each gets its own offset).
-
-    Returns:
-        A list of Keras layers, e.g. for ``regbook.models.small_cnn(preprocessing=...)``.
+        brightness: largest shift, as a fraction of the value range.
+        noise: standard deviation of additive Gaussian noise (training only).
     """
     translate = _check_fraction("translate", translate)
     rotate = check_nonnegative("rotate", rotate)
@@ -133,20 +110,10 @@ def _check_shift_scale(max_shift, max_scale) -> tuple[int, float]:
 def shift_scale_1d(
     x: np.ndarray, max_shift: int, max_scale: float, rng: np.random.Generator
 ) -> np.ndarray:
-    """Randomly shift (circularly) and rescale 1-D signals, as MNIST-1D's generator does.
-
-    Each row gets its own integer shift ``k`` uniform in ``{−max_shift, …, max_shift}``
-    (``np.roll`` by k, the generator's ``translate``) and its own amplitude factor uniform
-    in ``[1 − max_scale, 1 + max_scale]``.
+    """Shift each signal circularly by up to ``max_shift`` samples, scale it by ``1 ± max_scale``.
 
     Args:
         x: signals, shape ``(n, length)``.
-        max_shift: largest shift in samples (>= 0).
-        max_scale: largest relative change of amplitude, in [0, 1).
-        rng: a NumPy ``Generator``.
-
-    Returns:
-        The augmented signals, shape ``(n, length)``.
     """
     max_shift, max_scale = _check_shift_scale(max_shift, max_scale)
     x = check_finite_array("x", x)
@@ -163,17 +130,7 @@ def shift_scale_1d(
 
 @keras.saving.register_keras_serializable(package="regbook")
 class RandomShiftScale1D(keras.layers.Layer):
-    """Keras layer version of :func:`shift_scale_1d` for inputs of shape ``(batch, length)``.
-
-    Like ``GaussianNoise`` and ``Dropout`` (and unlike Keras' image layers), it augments
-    only when called with ``training=True`` — which ``fit`` does — and is the identity
-    otherwise.
-
-    Args:
-        max_shift: largest circular shift in samples (>= 0).
-        max_scale: largest relative change of amplitude, in [0, 1).
-        seed: seed of the layer's random generator.
-    """
+    """Keras layer form of :func:`shift_scale_1d`; like ``Dropout``, training only."""
 
     def __init__(self, max_shift: int, max_scale: float, seed: int | None = None, **kwargs):
         super().__init__(**kwargs)
@@ -222,16 +179,10 @@ def _apply(layers: Sequence[keras.layers.Layer], x, training: bool = True):
 def augmented_samples(
     layers: Sequence[keras.layers.Layer], images: np.ndarray, n_draws: int
 ) -> np.ndarray:
-    """Apply the augmentation ``n_draws`` times to each image (with ``training=True``).
-
-    Args:
-        layers: augmentation layers, applied in order.
-        images: shape ``(n, height, width, channels)``.
-        n_draws: how many augmented versions per image.
+    """Augment each image ``n_draws`` times (``training=True``).
 
     Returns:
-        Shape ``(n, n_draws + 1, height, width, channels)``; index 0 along axis 1 is the
-        original image.
+        Shape ``(n, n_draws + 1, height, width, channels)``; index 0 on axis 1 is the original.
     """
     images = np.asarray(images, dtype="float32")
     if images.ndim != 4:
@@ -254,19 +205,8 @@ def augmented_dataset(
 ):
     """A shuffled, batched ``tf.data`` pipeline that augments every batch on the fly.
 
-    Augmenting in the input pipeline (rather than inside the model) runs on the CPU in
-    parallel with training on the accelerator, and keeps the saved model free of
-    augmentation layers.
-
     Args:
-        x: inputs, shape ``(n, ...)``; y: labels, shape ``(n,)``.
-        layers: augmentation layers (called with ``training=True``).
-        batch_size: examples per batch.
-        seed: seeds the shuffling.
         repeat: repeat forever (then pass ``steps_per_epoch`` to ``fit``).
-
-    Returns:
-        A ``tf.data.Dataset`` of ``(augmented x batch, y batch)``.
     """
     import tensorflow as tf
 
@@ -293,18 +233,7 @@ def image_grid(
     vmax: float = 1.0,
     cmap: str = "gray_r",
 ):
-    """Show a grid of grey-scale images as one mosaic on one axes.
-
-    Args:
-        images: shape ``(rows, cols, height, width)`` or ``(rows, cols, height, width, 1)``
-            (e.g. from :func:`augmented_samples`).
-        ax: axes to draw on (a new figure if None).
-        row_labels, col_labels: tick labels for rows and columns.
-        vmin, vmax, cmap: colour scaling (digits: 0 = white background, 1 = black ink).
-
-    Returns:
-        The axes.
-    """
+    """Show a ``(rows, cols, height, width[, 1])`` array of grey-scale images as one mosaic."""
     import matplotlib as mpl
 
     from . import plots

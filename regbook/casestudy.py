@@ -1,18 +1,8 @@
-"""The full-size run of chapter 11's case study: a small residual CNN for CIFAR-10 (and
-Fashion-MNIST) that uses every regularizer of the book at once.
+"""The full-size run of chapter 11's case study: a ResNet-9-style CNN for CIFAR-10 (and
+Fashion-MNIST) with augmentation, batch norm, dropout, L2 or weight decay, a one-cycle
+schedule, early stopping and mixed precision on a GPU.
 
-The recipe: images in [0, 1], standardised per channel inside the model; label-preserving
-augmentation on the fly in a ``tf.data`` pipeline (reflection-padded random crops and
-horizontal flips — fine for photos and clothes, wrong for digits); a ResNet-9-style
-network with batch normalization after every convolution, dropout before the classifier
-and an L2 penalty or decoupled weight decay; SGD with Nesterov momentum and a one-cycle
-learning-rate schedule; early stopping on the unpenalised validation loss; and mixed
-precision (``mixed_float16``) when a GPU is present. It is designed to reach >= 90 %
-CIFAR-10 test accuracy in well under 10 minutes on one modern GPU.
-
-This path needs a GPU and the internet (``keras.datasets``), so the book's CPU build cannot
-run it; ``tests/test_casestudy.py`` exercises every piece on tiny random arrays.
-Introduced in chapter 11.
+It needs a GPU and the internet; ``tests/test_casestudy.py`` runs every piece on tiny arrays.
 """
 
 from __future__ import annotations
@@ -49,21 +39,11 @@ __all__ = [
 
 # ---------------------------------------------------------------- augmentation and data
 def augment_batch(x: tf.Tensor, seed: tf.Tensor, *, pad: int = 4, flip: bool = True) -> tf.Tensor:
-    """Random crops of reflection-padded images and random horizontal flips, per example.
-
-    Each image is padded by ``pad`` pixels on every side (mirroring the border), a window of
-    the original size is cut out at a random offset (a shift of up to ``pad`` pixels in
-    each direction), and, if ``flip``, mirrored left–right with probability ½. Both are
-    label-preserving for CIFAR-10 and Fashion-MNIST; a flip is *not* for digits.
+    """Random crops of reflection-padded images and random horizontal flips (not for digits).
 
     Args:
-        x: a batch of images ``(batch, height, width, channels)``.
-        seed: a stateless seed, shape ``(2,)`` integers (a new one for every batch).
+        seed: a stateless seed, shape ``(2,)`` integers, new for every batch.
         pad: the largest shift in pixels (0 for no crops).
-        flip: whether to flip.
-
-    Returns:
-        The augmented batch, same shape and dtype as ``x``.
     """
     pad = int(check_nonnegative("pad", pad))
     s_flip, s_row, s_col = tf.unstack(tf.random.experimental.stateless_split(seed, 3))
@@ -95,18 +75,10 @@ def make_pipeline(
     flip: bool = False,
     seed: int = 0,
 ) -> tf.data.Dataset:
-    """A ``tf.data`` pipeline: shuffled, repeated, augmented batches for training; plain
-    batches for evaluation.
+    """A ``tf.data`` pipeline: shuffled, repeated, augmented batches if ``training``, else plain.
 
     Args:
-        x: images ``(n, height, width, channels)`` in [0, 1]; y: labels ``(n,)``.
-        batch_size: examples per batch (training drops the last incomplete batch).
-        training: shuffle, repeat forever and augment (set ``steps_per_epoch`` in ``fit``).
-        pad, flip: augmentation, see :func:`augment_batch` (training only).
-        seed: seeds the shuffling and the augmentation.
-
-    Returns:
-        The dataset of ``(images, labels)`` batches.
+        training: shuffle, repeat forever (set ``steps_per_epoch``), augment, drop the last batch.
     """
     batch_size = check_positive_int("batch_size", batch_size)
     seed = check_seed("seed", seed)
@@ -140,14 +112,7 @@ def make_pipeline(
 # ---------------------------------------------------------------- schedule
 @keras.saving.register_keras_serializable(package="regbook")
 class OneCycle(keras.optimizers.schedules.LearningRateSchedule):
-    """One-cycle learning rate: linear warm-up from 0 to ``peak`` over the first
-    ``warmup`` fraction of the steps, then linear decay to 0 at ``total_steps``.
-
-    Args:
-        peak: the largest learning rate.
-        total_steps: length of training in optimizer steps.
-        warmup: fraction of the steps spent warming up, in (0, 1).
-    """
+    """One-cycle learning rate: linear up to ``peak`` over ``warmup``, then down to 0."""
 
     def __init__(self, peak: float, total_steps: int, warmup: float = 0.2):
         self.peak = check_nonnegative("peak", peak)
@@ -182,28 +147,12 @@ def recipe_cnn(
     seed: int = 0,
     name: str = "resnet9",
 ) -> keras.Model:
-    """A ResNet-9-style CNN: a stem, three stages (conv → pool, with a residual pair of
-    convs in the first and last), global max pooling, dropout and a linear classifier.
-
-    Every convolution is followed by batch normalization (if ``batchnorm``) and ReLU. The
-    spatial size halves in each stage, so inputs need height and width >= 8.
+    """A ResNet-9-style CNN with batch norm after every convolution, dropout and float32 logits.
 
     Args:
-        input_shape: ``(height, width, channels)``.
-        n_classes: number of classes.
-        widths: filters of the stem and the three stages.
-        dropout: rate before the classifier.
-        batchnorm: batch normalization after every convolution.
-        lambda_: L2 penalty on every kernel in the book's convention (λ/2·Σw²); 0 when
-            the optimizer applies decoupled weight decay instead.
-        mean, std: per-channel statistics of the training images, shape ``(channels,)``;
-            if given, the model standardises its inputs first.
-        seed: seeds the initializers and the dropout layer.
-        name: the model's name.
-
-    Returns:
-        An uncompiled model mapping ``(batch, *input_shape)`` to float32 logits
-        ``(batch, n_classes)`` (float32 even under a mixed-precision policy).
+        widths: filters of the stem and the three stages (inputs need height, width >= 8).
+        lambda_: L2 on every kernel, book convention λ/2·Σw²; 0 when using decoupled decay.
+        mean, std: per-channel training statistics; if given, the model standardises inputs.
     """
     from .models import regularizer
 
@@ -269,14 +218,10 @@ def recipe_cnn(
 
 @contextlib.contextmanager
 def use_mixed_precision(mode: str = "auto"):
-    """Within the block, new layers compute in float16 (variables stay float32).
+    """Within the block, new layers compute in float16; the previous policy is restored on exit.
 
     Args:
         mode: ``"auto"`` (only if TensorFlow sees a GPU), ``"on"`` or ``"off"``.
-
-    Yields:
-        True if mixed precision is active. The previous global policy is restored on exit,
-        so models built later are unaffected.
     """
     check_choice("mixed_precision", mode, ("auto", "on", "off"))
     active = mode == "on" or (mode == "auto" and bool(tf.config.list_physical_devices("GPU")))
@@ -310,29 +255,18 @@ def train_recipe(
     label: str = "recipe",
     verbose: int = 0,
 ) -> Run:
-    """Train :func:`recipe_cnn` on ``data`` with augmentation, a one-cycle schedule,
-    weight decay, early stopping and (on a GPU) mixed precision.
+    """Train :func:`recipe_cnn` with augmentation, a one-cycle schedule, decay and early stopping.
 
     Args:
         data: an image :class:`~regbook.data.Dataset` with pixel values in [0, 1].
-        epochs: passes over the training set (the schedule spans all of them).
-        batch_size: examples per step.
-        widths, dropout, batchnorm, lambda_: the model (:func:`recipe_cnn`).
         optimizer: ``"sgd"`` (Nesterov momentum 0.9) or ``"adamw"``.
-        peak_lr: top of the one-cycle schedule (default 0.4 for SGD, 3e-3 for AdamW).
-        weight_decay: decoupled decay per unit learning rate (Keras: ``w ← w − η·wd·w``);
-            kernels only, not biases or batch-norm parameters.
+        peak_lr: top of the schedule (default 0.4 for SGD, 3e-3 for AdamW).
+        weight_decay: Keras' decoupled decay, multiplied by the learning rate; kernels only.
         pad, flip: augmentation (:func:`augment_batch`); ``pad=0, flip=False`` for none.
         patience: early stopping on ``val_data_loss`` (best weights restored).
-        mixed_precision: ``"auto"``, ``"on"`` or ``"off"`` (:func:`use_mixed_precision`).
-        seed: seeds everything.
-        label: name of the run.
-        verbose: Keras' ``fit`` verbosity (0 silent, 2 one line per epoch).
 
     Returns:
-        A :class:`~regbook.training.Run` (history with ``loss``, ``data_loss``,
-        ``accuracy`` and their ``val_`` twins; ``final`` with inference-mode
-        train/val/test metrics; ``model``), so the chapter's plots and tables take it.
+        A :class:`~regbook.training.Run`, as :func:`~regbook.training.train` returns.
     """
     if not isinstance(data, Dataset) or data.task != "classification" or data.x_train.ndim != 4:
         raise RegbookError("data must be an image classification Dataset (n, height, width, c).")

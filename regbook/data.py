@@ -1,17 +1,8 @@
-"""Datasets: offline by default, online ones only when asked.
+"""Datasets (chapter 1): offline by default (``digits``, ``mnist1d``, synthetic ones), online
+ones (``mnist``, ``cifar10``, ...) through ``keras.datasets`` only when asked.
 
-Offline (always available, no network): scikit-learn's bundled ``digits`` (flat 64
-features or ``digits_images`` as 8x8x1), ``mnist1d`` generated locally with the
-``mnist1d`` package's own generator, and synthetic data: ``polynomial`` (noisy 1-D
-regression with a known target function), ``wide_regression`` (few samples, many features,
-few of them informative), ``moons`` and ``circles`` (2-D classification).
-
-Online (through ``keras.datasets``, cached in ``~/.keras/datasets`` after the first
-download): ``mnist``, ``fashion_mnist``, ``cifar10``, ``imdb``. Without network they raise
-:class:`~regbook.errors.OfflineDatasetError`, which names the offline stand-in.
-
-Every loader takes a ``seed`` that fixes the train/validation/test split. Introduced in
-chapter 1.
+Without network, online datasets raise :class:`~regbook.errors.OfflineDatasetError`,
+which names the offline stand-in. Every loader's ``seed`` fixes the split.
 """
 
 from __future__ import annotations
@@ -57,16 +48,7 @@ OFFLINE_ALTERNATIVE = {
 
 @dataclass
 class Dataset:
-    """Arrays of one dataset, already split and scaled.
-
-    Attributes:
-        name: the name passed to :func:`load`.
-        task: ``"classification"`` (integer labels) or ``"regression"``.
-        x_train, y_train, x_val, y_val, x_test, y_test: the splits; ``x_*`` has shape
-            ``(n, *input_shape)``, ``y_*`` shape ``(n,)`` (class ids or targets).
-        n_classes: number of classes (None for regression).
-        info: extras, e.g. the true coefficients or the true function.
-    """
+    """Arrays of one dataset, split and scaled: ``x_train``, ``y_train``, ..., ``info``."""
 
     name: str
     task: str
@@ -90,10 +72,7 @@ class Dataset:
         return self.n_classes if self.task == "classification" else 1
 
     def subset(self, n_train: int, seed: int = 0) -> Dataset:
-        """The same dataset with only ``n_train`` training examples (stratified).
-
-        Validation and test sets are unchanged, so runs on subsets are comparable.
-        """
+        """The dataset with only ``n_train`` training examples (stratified); val/test unchanged."""
         n_train = check_positive_int("n_train", n_train)
         if n_train > len(self.y_train):
             raise RegbookError(
@@ -180,15 +159,7 @@ def mnist1d_arrays(num_samples: int):
 
 
 def polynomial_target(kind: str = "cubic") -> Callable[[np.ndarray], np.ndarray]:
-    """The true function behind the ``polynomial`` dataset.
-
-    Args:
-        kind: ``"cubic"`` (f(x) = 2x³ − x, a polynomial of degree 3) or ``"sine"``
-            (f(x) = sin(πx), which no finite polynomial matches exactly).
-
-    Returns:
-        A vectorised function of x in [-1, 1].
-    """
+    """The ``polynomial`` dataset's true function: ``"cubic"`` (2x³ − x) or ``"sine"``."""
     check_choice("target", kind, ("cubic", "sine"))
     if kind == "cubic":
         return lambda x: 2.0 * x**3 - x
@@ -242,23 +213,14 @@ def load(
     test_fraction: float = 0.2,
     **options,
 ) -> Dataset:
-    """Load a dataset by name, split by ``seed``.
+    """Load a dataset by name, split by ``seed``; images scaled to [0, 1], MNIST-1D standardised.
 
     Args:
-        name: one of :data:`OFFLINE` or :data:`ONLINE`.
-        seed: fixes the train/validation/test split (and the sample for synthetic data).
         n_train: keep only this many training examples (stratified); None keeps all.
-        val_fraction, test_fraction: shares of the data for validation and test (offline
-            datasets; the online ones keep their official test set and carve validation
-            out of the training set).
-        **options: dataset-specific: ``mnist1d``: ``num_samples`` (4000);
-            ``polynomial``: ``n_samples`` (60), ``noise`` (0.3), ``target`` ("cubic");
-            ``wide_regression``: ``n_samples`` (100), ``n_features`` (200),
-            ``n_informative`` (10), ``noise`` (1.0); ``moons``/``circles``: ``n_samples``
-            (400), ``noise`` (0.25).
-
-    Returns:
-        A :class:`Dataset`. Images are scaled to [0, 1]; MNIST-1D is standardised.
+        val_fraction, test_fraction: shares for validation and test (online datasets keep
+            their official test set).
+        **options: per dataset, e.g. ``num_samples`` (mnist1d), ``n_samples``, ``noise``,
+            ``target`` (polynomial), ``n_features``, ``n_informative`` (wide_regression).
     """
     if not isinstance(name, str):
         raise RegbookError(f"Dataset name must be a string, got {name!r}.")

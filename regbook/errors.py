@@ -1,13 +1,8 @@
-"""Errors raised by regbook, and the small validators that raise them.
+"""Errors raised by regbook, and the shared validators that raise them (chapter 1, Setup).
 
-Every public function checks its arguments *before* calling into Keras, so a reader who
-passes a bad value sees one line that says what was wrong and what to do, not a deep
-TensorFlow stack trace. One check per kind: a seed (:func:`check_seed`), a number >= 0
-(:func:`check_nonnegative`) or > 0 (:func:`check_positive`), a whole number >= 0
-(:func:`check_nonnegative_int`) or >= 1 (:func:`check_positive_int`), a probability
-(:func:`check_probability`), a dropout rate (:func:`check_rate`), an array without NaN
-or inf (:func:`check_finite_array`) and a choice from a list (:func:`check_choice`).
-NumPy scalars are accepted wherever Python numbers are. Introduced in chapter 1 (Setup).
+Public functions check their arguments before calling Keras, so a bad value gives one
+line saying what to change. One check per kind; NumPy scalars pass wherever Python
+numbers do.
 """
 
 from __future__ import annotations
@@ -70,9 +65,8 @@ def check_nonnegative(name: str, value: Any, *, hint: str | None = None) -> floa
     """Return ``float(value)``, or raise if it is negative or not a finite number.
 
     Args:
-        name: the quantity, as the reader passed it (e.g. ``"lambda_"``, ``"noise"``).
-        value: the value to check.
-        hint: a few words on why, added in parentheses (strengths get one by default).
+        name: the quantity as the reader passed it (e.g. ``"lambda_"``), named in the message.
+        hint: a few words on why, added in parentheses.
     """
     if not _is_number(value):
         raise RegbookError(f"{name} must be a finite number, got {_show(value)}.")
@@ -84,14 +78,7 @@ def check_nonnegative(name: str, value: Any, *, hint: str | None = None) -> floa
 
 
 def check_positive(name: str, value: Any, *, hint: str | None = None) -> float:
-    """Return ``float(value)``, or raise unless it is a finite number > 0 (e.g. a learning
-    rate, a variance, a threshold).
-
-    Args:
-        name: the quantity (e.g. ``"lr"``, ``"learning rate"``).
-        value: the value to check.
-        hint: a few words on why, added in parentheses.
-    """
+    """Return ``float(value)``, or raise unless it is a finite number > 0 (e.g. a learning rate)."""
     if not _is_number(value):
         raise RegbookError(f"{name} must be a finite number > 0, got {_show(value)}.")
     if float(value) <= 0:
@@ -118,8 +105,7 @@ def check_rate(name: str, value: Any) -> float:
 
 
 def check_positive_int(name: str, value: Any) -> int:
-    """Return ``int(value)`` or raise unless it is a whole number >= 1 (``3``, ``np.int64(3)``
-    and ``3.0`` pass)."""
+    """Return ``int(value)``, or raise unless it is a whole number >= 1 (``3.0`` passes)."""
     if not _is_number(value) or int(value) != float(value):
         raise RegbookError(f"{name} must be a positive integer, got {_show(value)}.")
     if value < 1:
@@ -135,8 +121,7 @@ def check_nonnegative_int(name: str, value: Any) -> int:
 
 
 def check_seed(name: str, value: Any) -> int:
-    """Return a random seed as ``int``, or raise unless it is an integer >= 0 (Python or
-    NumPy; not a bool, a float or a string)."""
+    """Return a seed as ``int``, or raise unless it is an integer >= 0 (not a bool or float)."""
     if isinstance(value, bool | np.bool_) or not isinstance(value, int | np.integer):
         raise RegbookError(f"{name} must be an integer such as 0 or 42, got {_show(value)}.")
     if value < 0:

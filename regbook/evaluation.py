@@ -1,13 +1,7 @@
-"""Evaluating a classifier beyond accuracy, and summarising an ablation over seeds.
+"""Evaluating a classifier beyond accuracy, and summarising an ablation over seeds (chapter 11).
 
-* :func:`confusion_matrix` and :func:`per_class_scores` — the from-scratch versions
-  (NumPy) of the confusion matrix and of per-class precision, recall and F1;
-* :func:`classification_report` — accuracy, per-class and macro-averaged precision, recall
-  and F1 (computed with scikit-learn), plus the confusion matrix;
-* :func:`plot_confusion_matrix` — the matrix as a picture;
-* :func:`ablation_table` — mean ± standard deviation over seeds of each setting.
-
-Introduced in chapter 11.
+:func:`confusion_matrix` and :func:`per_class_scores` are the NumPy versions of what
+:func:`classification_report` computes with scikit-learn.
 """
 
 from __future__ import annotations
@@ -61,33 +55,15 @@ def _pair(y_true, y_pred, n_classes):
 
 
 def confusion_matrix(y_true, y_pred, n_classes: int | None = None) -> np.ndarray:
-    """Counts ``C[i, j]`` of examples of true class i predicted as class j.
-
-    Args:
-        y_true, y_pred: class ids, shape ``(n,)``.
-        n_classes: number of classes (default: the largest id + 1).
-
-    Returns:
-        Integer array ``(n_classes, n_classes)``; rows are true classes, columns predictions.
-    """
+    """Counts ``C[i, j]`` of examples of true class i predicted as class j."""
     t, p, k = _pair(y_true, y_pred, n_classes)
     return np.bincount(k * t + p, minlength=k * k).reshape(k, k)
 
 
 def per_class_scores(cm: np.ndarray) -> dict[str, np.ndarray]:
-    """Precision, recall and F1 of every class from a confusion matrix.
+    """Per-class precision, recall, F1 and support from a confusion matrix (rows true).
 
-    For class k with true positives ``TP = C[k, k]``, false positives ``FP = Σ_i C[i, k] − TP``
-    (column) and false negatives ``FN = Σ_j C[k, j] − TP`` (row):
-    precision ``TP/(TP + FP)``, recall ``TP/(TP + FN)``, and F1, their harmonic mean,
-    ``2TP/(2TP + FP + FN)``. A ratio with a zero denominator is reported as 0 (as
-    scikit-learn does with ``zero_division=0``).
-
-    Args:
-        cm: confusion matrix ``(k, k)`` (rows true, columns predicted).
-
-    Returns:
-        ``{"precision", "recall", "f1", "support"}``, each of shape ``(k,)``.
+    A ratio with a zero denominator is 0, as scikit-learn's ``zero_division=0``.
     """
     cm = np.asarray(cm)
     if cm.ndim != 2 or cm.shape[0] != cm.shape[1] or np.any(cm < 0):
@@ -109,15 +85,7 @@ def per_class_scores(cm: np.ndarray) -> dict[str, np.ndarray]:
 
 @dataclass
 class Report:
-    """A classifier's scores on one set.
-
-    Attributes:
-        accuracy: fraction correct.
-        precision, recall, f1: per class, shape ``(k,)``.
-        support: examples per true class, shape ``(k,)``.
-        macro_precision, macro_recall, macro_f1: unweighted means over classes.
-        confusion: the confusion matrix ``(k, k)``.
-    """
+    """A classifier's scores on one set: accuracy, precision/recall/F1, confusion matrix."""
 
     accuracy: float
     precision: np.ndarray
@@ -155,18 +123,10 @@ class Report:
 
 
 def classification_report(y_true, y_pred, n_classes: int | None = None) -> Report:
-    """Accuracy, per-class and macro precision/recall/F1, and the confusion matrix.
-
-    The scores come from scikit-learn's ``precision_recall_fscore_support`` (with
-    ``zero_division=0``); :func:`per_class_scores` is the from-scratch version the tests
-    compare it with.
+    """Accuracy, per-class and macro precision/recall/F1 (scikit-learn), and the confusion matrix.
 
     Args:
         y_true, y_pred: class ids, shape ``(n,)`` (take ``argmax`` of the logits first).
-        n_classes: number of classes (default: the largest id + 1).
-
-    Returns:
-        A :class:`Report`.
     """
     from sklearn.metrics import precision_recall_fscore_support
 
@@ -198,15 +158,8 @@ def plot_confusion_matrix(
     """The confusion matrix as an image, rows = true class, columns = prediction.
 
     Args:
-        cm: counts ``(k, k)``.
-        ax: axes to draw on (a new figure if None).
-        class_names: tick labels (default ``0 .. k−1``).
-        normalize: show each row as fractions of its class (recall on the diagonal);
-            the counts are written in the cells either way.
-        title: panel title.
-
-    Returns:
-        The axes.
+        normalize: show rows as fractions of their class (recall on the diagonal); counts
+            are written in the cells either way.
     """
     from . import plots
 
@@ -245,15 +198,7 @@ def plot_confusion_matrix(
 
 @dataclass
 class AblationTable:
-    """Mean and standard deviation over seeds of each setting's final metrics.
-
-    Attributes:
-        labels: the settings, in order.
-        keys: the metrics (``Run.final`` keys such as ``"test_accuracy"``).
-        mean, std: arrays ``(n_settings, n_keys)``; ``std`` is the sample standard
-            deviation over seeds (ddof = 1).
-        n_seeds: seeds per setting.
-    """
+    """Mean and sample std (ddof = 1) over seeds of each setting's final metrics."""
 
     labels: list[str]
     keys: list[str]
@@ -296,13 +241,7 @@ def ablation_table(
     """Mean ± std over seeds for every setting of an ablation.
 
     Args:
-        results: ``{label: runs}`` where ``runs`` is a :class:`~regbook.training.Runs`
-            (or any list of :class:`~regbook.training.Run`), or ``{label: {key: values}}``
-            with one value per seed.
-        keys: the metrics to tabulate.
-
-    Returns:
-        An :class:`AblationTable` (shown as a Markdown table in a notebook).
+        results: ``{label: Runs or [Run, ...]}``, or ``{label: {key: values per seed}}``.
     """
     if not isinstance(results, Mapping) or not results:
         raise RegbookError("results must be a non-empty mapping {setting: runs}.")

@@ -19,17 +19,11 @@ def check(
     atol: float = 1e-9,
     hint: str = "",
 ) -> None:
-    """Compare an exercise answer with the expected value and print a verdict.
+    """Print a one-line verdict on an exercise answer; raise ``AssertionError`` if it is wrong.
 
     Args:
-        answer: the reader's value (number or array).
-        expected: the reference value (same shape).
         what: how to name the quantity in the message.
         rtol, atol: tolerances as in ``numpy.allclose``.
-        hint: printed when the answer is wrong.
-
-    Raises ``AssertionError`` unless they agree, so a solution cell that is wrong fails
-    the notebook run. Returns nothing, so that the cell shows only the verdict line.
     """
     a, e = np.asarray(answer, dtype=float), np.asarray(expected, dtype=float)
     if a.shape != e.shape:

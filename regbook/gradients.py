@@ -1,16 +1,5 @@
-"""Measuring gradient flow: deep test networks, per-layer gradient norms, and a callback
-that tracks how far training moves the weights.
-
-Chapter 9 (gradient problems) introduces everything here:
-
-* :func:`deep_mlp` builds the deep, narrow networks in which gradients vanish or explode,
-  with switches for the remedies (initialization, batch normalization, residual and
-  dense connections);
-* :func:`layer_gradient_norms` measures ‖∂L/∂W_l‖ for every layer on one batch with
-  ``tf.GradientTape``, and :func:`hidden_gradient_norms` repeats that over seeds
-  (re-drawing the weights with :func:`reinitialize` instead of rebuilding the model);
-* :class:`DistanceFromInit` records ‖θ_t − θ_0‖ after every epoch of ``fit``;
-* :func:`plot_layer_norms` and :func:`plot_seed_curves` draw what they measure.
+"""Measuring gradient flow (chapter 9): deep test networks, per-layer gradient norms over
+seeds, a callback for ‖θ_t − θ_0‖, and plots of what they measure.
 """
 
 from __future__ import annotations
@@ -74,40 +63,15 @@ def deep_mlp(
     seed: int = 0,
     name: str = "deep_mlp",
 ) -> keras.Model:
-    """A deep fully connected network for studying gradient flow (chapter 9).
-
-    The hidden layers are Dense layers named ``dense_0`` … ``dense_{depth-1}``, followed
-    by a Dense layer ``logits`` (no activation). ``dense_0`` maps the input to ``width``
-    units; the others depend on ``skip``:
-
-    * ``None`` (plain): ``h ← φ(BN(W h + b))``;
-    * ``"residual"`` (pre-activation residual block): ``h ← h + W φ(BN(h)) + b``, and
-      ``φ`` is applied once more before the logits;
-    * ``"dense"`` (DenseNet-style): each layer sees the concatenation of the outputs of
-      all earlier layers and adds ``growth`` new units ``φ(BN(W [h_0, …, h_{l−1}] + b))``;
-      the logits see the concatenation of all of them.
-
-    ``BN`` is present only with ``batchnorm=True`` (then the Dense layer before it has no
-    bias).
+    """A deep fully connected network (``dense_0`` … then ``logits``) for studying gradient flow.
 
     Args:
-        input_dim: number of input features.
-        n_outputs: width of the output layer (classes, or 1 for regression).
-        depth: number of hidden Dense layers.
-        width: units of the plain and residual layers (and of ``dense_0``).
-        activation: a Keras activation name, e.g. ``"sigmoid"``, ``"tanh"``, ``"relu"``.
-        init: kernel initializer of the hidden layers: one of :data:`INITS`, or a number
-            σ_w for weights drawn from N(0, σ_w²/fan_in). The logits layer always uses
-            ``glorot_normal``.
-        batchnorm: add batch normalization before every activation.
-        skip: ``None``, ``"residual"`` or ``"dense"`` (see above).
-        growth: units each layer adds in ``"dense"`` mode.
+        init: hidden kernel initializer, one of :data:`INITS` or σ_w for N(0, σ_w²/fan_in);
+            the logits always use ``glorot_normal``.
+        batchnorm: batch norm before every activation (the Dense before it has no bias).
+        skip: None (plain), ``"residual"`` (pre-activation, ``h ← h + W φ(BN(h)) + b``) or
+            ``"dense"`` (each layer sees all earlier outputs and adds ``growth`` units).
         seed: seeds every initializer (layer ``l`` uses ``seed·1000 + l``).
-        name: the model's name.
-
-    Returns:
-        An uncompiled ``keras.Model`` mapping ``(batch, input_dim)`` to
-        ``(batch, n_outputs)``.
     """
     input_dim = check_positive_int("input_dim", input_dim)
     n_outputs = check_positive_int("n_outputs", n_outputs)
@@ -176,20 +140,7 @@ def _layer_seed(name: str, seed: int) -> int | None:
 
 
 def reinitialize(model: keras.Model, seed: int) -> keras.Model:
-    """Re-draw the weights of a :func:`deep_mlp` in place, as if it had been built with
-    ``seed`` — much faster than building a new model.
-
-    Kernels are drawn again from their layer's initializer with the seed
-    :func:`deep_mlp` would use; biases are set to 0 and batch-normalization layers to
-    their initial state (γ = 1, β = 0, moving mean 0, moving variance 1).
-
-    Args:
-        model: a model from :func:`deep_mlp`.
-        seed: the new seed.
-
-    Returns:
-        The same model, now equal to ``deep_mlp(..., seed=seed)``.
-    """
+    """Re-draw a :func:`deep_mlp`'s weights in place, as if built with ``seed``."""
     if isinstance(seed, bool) or not isinstance(seed, int):
         raise RegbookError(f"seed must be an integer, got {seed!r}.")
     for layer in model.layers:
@@ -232,23 +183,12 @@ def layer_gradient_norms(
     loss: Callable | None = None,
     training: bool = True,
 ) -> dict[str, float]:
-    """The Frobenius norm of the loss gradient with respect to each layer's kernel.
-
-    One forward and backward pass with ``tf.GradientTape`` on the batch ``(x, y)``; biases
-    and batch-normalization parameters are left out. Penalty terms (``model.losses``) are
-    not included: this is the gradient of the data loss.
+    """``{layer: ‖∂L/∂W‖_F}`` of each kernel on one batch (data loss only, no penalty terms).
 
     Args:
-        model: a Keras model (built, or buildable by calling it on ``x``).
-        x: a batch of inputs, shape ``(batch, *input_shape)``.
-        y: its targets, shape ``(batch,)`` (integer class ids or real targets).
-        loss: a function ``loss(y_true, y_pred) -> scalar``; by default sparse
-            cross-entropy on logits for integer ``y`` and mean squared error otherwise.
-        training: run the model in training mode (batch statistics in batch norm), as
-            in a training step.
-
-    Returns:
-        ``{layer name: ‖∂L/∂W‖_F}`` in the order of ``model.layers`` (input to output).
+        loss: ``loss(y_true, y_pred)``; default sparse cross-entropy on logits for integer
+            ``y``, else mean squared error.
+        training: run in training mode (batch statistics in batch norm).
     """
     if not isinstance(model, keras.Model):
         raise RegbookError(f"model must be a keras.Model, got {type(model).__name__}.")
@@ -276,21 +216,13 @@ def layer_gradient_norms(
 def hidden_gradient_norms(
     x: np.ndarray, y: np.ndarray, seeds, n_outputs: int, **kwargs
 ) -> np.ndarray:
-    """:func:`layer_gradient_norms` of the hidden layers of a :func:`deep_mlp` at
-    initialization, once per seed.
-
-    The model is built once and re-drawn with :func:`reinitialize` for the other seeds.
+    """:func:`layer_gradient_norms` of a :func:`deep_mlp`'s hidden layers at initialization.
 
     Args:
-        x: a batch of inputs, shape ``(batch, input_dim)``.
-        y: its targets, shape ``(batch,)``.
-        seeds: the seeds, e.g. ``cfg.seeds``.
-        n_outputs: width of the output layer.
         **kwargs: passed to :func:`deep_mlp` (``depth``, ``width``, ``activation``, ...).
 
     Returns:
-        Array of shape ``(n_seeds, depth)``: row ``s``, column ``l`` is ‖∂L/∂W_l‖_F of
-        hidden layer ``dense_l`` for seed ``seeds[s]``.
+        Array ``(n_seeds, depth)`` of ‖∂L/∂W_l‖_F, one row per seed.
     """
     seeds = [int(s) for s in seeds]
     if not seeds:
@@ -311,14 +243,7 @@ def hidden_gradient_norms(
 
 
 class DistanceFromInit(keras.callbacks.Callback):
-    """Record ‖θ_t − θ_0‖₂ over all trainable weights after every epoch (chapter 9).
-
-    ``distances[t]`` is the Euclidean distance of the weights after epoch ``t + 1`` from
-    the weights at the start of ``fit``; it is ``nan`` once a weight is not finite.
-
-    Attributes:
-        distances: list of floats, one per epoch run.
-    """
+    """Callback: ``distances[t]`` = ‖θ − θ_0‖₂ after epoch t + 1 (``nan`` once not finite)."""
 
     def __init__(self):
         super().__init__()
@@ -343,16 +268,10 @@ class DistanceFromInit(keras.callbacks.Callback):
 
 
 def plot_layer_norms(norms: dict[str, np.ndarray], *, ax=None, ylabel: str = ""):
-    """Gradient norm against layer index, one colour per set-up, on a log scale.
+    """Gradient norm against layer index on a log scale, one colour per set-up.
 
     Args:
-        norms: ``{label: array of shape (n_seeds, n_layers)}``; the line is the geometric
-            mean over seeds and the band spans the smallest to the largest seed.
-        ax: axes to draw on (a new figure if None).
-        ylabel: the y-axis label (default: ‖∂L/∂W_l‖).
-
-    Returns:
-        The axes.
+        norms: ``{label: (n_seeds, n_layers)}``; line = geometric mean, band = min to max seed.
     """
     import matplotlib as mpl
 
@@ -380,17 +299,10 @@ def plot_layer_norms(norms: dict[str, np.ndarray], *, ax=None, ylabel: str = "")
 def plot_seed_curves(
     curves: dict[str, np.ndarray], *, ax=None, ylabel: str = "", logy: bool = True
 ):
-    """One thin line per seed and one colour per setting; non-finite values are left out,
-    so a run that diverged simply ends where its values stop being finite.
+    """One thin line per seed, one colour per setting; a diverged run's line simply ends.
 
     Args:
         curves: ``{label: array of shape (n_seeds, n_epochs)}``.
-        ax: axes to draw on (a new figure if None).
-        ylabel: the y-axis label.
-        logy: log-scale y axis.
-
-    Returns:
-        The axes.
     """
     from . import plots
 

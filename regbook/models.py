@@ -1,11 +1,8 @@
-"""Model factories: an MLP and a small CNN with regularization switches.
+"""Model factories (chapter 1): an MLP and small CNNs with regularization switches, output logits.
 
-Every factory takes the strength ``lambda_`` in the **book's convention**, the one the
-text uses: L2 adds ``λ/2·Σw²``, L1 adds ``λ·Σ|w|``, and elastic net adds
-``λ·(α·Σ|w| + (1−α)/2·Σw²)``. Keras' regularizers have no ½ (``keras.regularizers.L2(l2)``
-adds ``l2·Σw²``), so :func:`regularizer` converts: ``L2(l2=λ/2)``. Only kernels are
-penalised, not biases or batch-norm parameters (chapter 2 explains why). Outputs are
-logits (no softmax): losses are built with ``from_logits=True``. Introduced in chapter 1.
+``lambda_`` is in the book's convention: L2 adds ``λ/2·Σw²``, L1 ``λ·Σ|w|``. Keras' L2 has
+no ½ (``L2(l2)`` adds ``l2·Σw²``), so :func:`regularizer` passes ``l2=λ/2``. Only kernels
+are penalised.
 """
 
 from __future__ import annotations
@@ -31,15 +28,10 @@ BATCHNORM = (None, "before_activation", "after_activation")
 
 
 def regularizer(kind: str | None, lambda_: float = 0.0, l1_ratio: float = 0.5):
-    """A Keras kernel regularizer for the book's penalty ``kind`` with strength ``λ``.
-
-    Args:
-        kind: None, ``"l1"``, ``"l2"`` or ``"l1l2"`` (elastic net).
-        lambda_: λ ≥ 0 in the book's convention (see the module docstring).
-        l1_ratio: α in [0, 1], the L1 share of the elastic net.
+    """A Keras kernel regularizer for penalty ``kind`` (None, l1, l2, l1l2) with book-convention λ.
 
     Returns:
-        A ``keras.regularizers.Regularizer``, or None when ``kind`` is None or λ = 0.
+        A Keras regularizer, or None when ``kind`` is None or λ = 0.
     """
     check_choice("regularizer", kind, REGULARIZERS)
     lam = check_nonnegative("lambda_", lambda_)
@@ -99,18 +91,9 @@ def mlp(
 
     Args:
         input_shape: shape of one example (flattened first if it has several axes).
-        n_outputs: number of classes, or 1 for regression.
-        hidden: widths of the hidden layers.
-        activation: any Keras activation name.
         regularizer_kind, lambda_, l1_ratio: the kernel penalty (see :func:`regularizer`).
-        dropout: rate in [0, 1) after every hidden layer; ``input_dropout`` on the inputs.
+        dropout: rate after every hidden layer; ``input_dropout`` on the inputs.
         batchnorm: None, ``"before_activation"`` or ``"after_activation"``.
-        seed: seeds every initializer and dropout layer.
-        name: the model's name.
-
-    Returns:
-        An uncompiled ``keras.Model`` mapping ``(batch, *input_shape)`` to
-        ``(batch, n_outputs)``.
     """
     reg, rate, seed = _common(regularizer_kind, lambda_, l1_ratio, dropout, batchnorm, seed)
     in_rate = check_rate("input_dropout", input_dropout)
@@ -158,24 +141,12 @@ def small_cnn(
     seed: int = 0,
     name: str = "cnn",
 ) -> keras.Model:
-    """Conv blocks (conv → [BN] → activation → max-pool → [spatial dropout]), then a dense
-    layer with dropout, then ``n_outputs`` logits.
+    """Conv blocks (conv → [BN] → act → max-pool → [spatial dropout]), a dense layer, then logits.
 
     Args:
-        input_shape: ``(height, width, channels)``.
-        n_outputs: number of classes.
-        filters: filters per conv block; each block halves the spatial size.
         dense: width of the dense layer before the logits (0 for none).
-        kernel_size: conv kernel size.
-        activation, regularizer_kind, lambda_, l1_ratio, batchnorm, seed: as in :func:`mlp`.
-        dropout: rate before the logits; ``conv_dropout`` is ``SpatialDropout2D`` after
-            each block.
-        preprocessing: layers applied first (e.g. augmentation layers; they are active
-            only in training).
-        name: the model's name.
-
-    Returns:
-        An uncompiled ``keras.Model``.
+        dropout: rate before the logits; ``conv_dropout`` is ``SpatialDropout2D`` per block.
+        preprocessing: layers applied first (e.g. augmentation, active only in training).
     """
     reg, rate, seed = _common(regularizer_kind, lambda_, l1_ratio, dropout, batchnorm, seed)
     conv_rate = check_rate("conv_dropout", conv_dropout)
@@ -243,11 +214,10 @@ def cnn1d(
     seed: int = 0,
     name: str = "cnn1d",
 ) -> keras.Model:
-    """A small 1-D CNN for MNIST-1D: (Conv1D → [BN] → ReLU → MaxPool) per entry of
-    ``filters``, then Dense(``dense``) with dropout, then logits.
+    """A small 1-D CNN for MNIST-1D (:func:`regbook.setups.mnist1d`): conv blocks, dense, logits.
 
-    ``l2`` is Keras' coefficient (``keras.regularizers.L2(l2)`` adds l2·Σw², no ½), on every
-    kernel. Introduced with the evidence set-ups (``regbook.setups.mnist1d``).
+    Args:
+        l2: Keras' coefficient on every kernel (``L2(l2)`` adds l2·Σw², no ½).
     """
     seed = check_seed("seed", seed)
     rate = check_rate("dropout", dropout)

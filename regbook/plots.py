@@ -1,9 +1,7 @@
-"""Plotting helpers in one colour-blind-safe style.
+"""Plotting helpers in one colour-blind-safe style (chapter 1).
 
-Conventions (house style): training curves solid, validation dashed, one colour per run or
-setting (Okabe–Ito palette), bands show ± one standard deviation over seeds, every function
-takes ``ax=`` and returns it, and figure sizes come from :data:`FIGSIZE`. Introduced in
-chapter 1.
+Training curves solid, validation dashed, one Okabe–Ito colour per setting, bands of ±
+one standard deviation over seeds; every function takes ``ax=`` and returns it.
 """
 
 from __future__ import annotations
@@ -85,12 +83,7 @@ def _no_grid_on_images(method):
 
 
 def vector_output() -> bool:
-    """Show figures in notebooks as SVG (sharp at any zoom, on any screen).
-
-    Works in Jupyter, in Colab and when Jupyter Book executes the notebooks (all use the
-    IPython kernel's inline backend); does nothing outside IPython (scripts, tests).
-    Returns whether SVG output was switched on.
-    """
+    """Show notebook figures as SVG; return whether it was switched on."""
     try:
         from IPython import get_ipython
         from matplotlib_inline.backend_inline import set_matplotlib_formats
@@ -103,12 +96,7 @@ def vector_output() -> bool:
 
 
 def set_style() -> None:
-    """Apply the book's matplotlib style.
-
-    Okabe–Ito colours, text of at least 11 pt (legends 9.5 pt), a light grid on plots but
-    none over images (``imshow``, ``matshow``, ``pcolormesh``), and SVG figures in
-    notebooks (:func:`vector_output`). Called by :func:`regbook.setup`.
-    """
+    """Apply the book's matplotlib style (Okabe–Ito colours, no grid on images, SVG)."""
     mpl.rcParams.update(STYLE)
     for name in ("imshow", "pcolormesh"):
         setattr(mpl.axes.Axes, name, _no_grid_on_images(getattr(mpl.axes.Axes, name)))
@@ -121,11 +109,7 @@ def color(i: int) -> str:
 
 
 def axes(ncols: int = 1, nrows: int = 1, **kwargs):
-    """``plt.subplots`` with the book's panel size; returns ``(fig, axes)``.
-
-    Panels are :data:`FIGSIZE` each, except that a row of more than two panels shares
-    :data:`MAX_WIDTH` (so that its text is not shrunk below 9 pt on the page).
-    """
+    """``plt.subplots`` with the book's panel size (rows of > 2 panels share :data:`MAX_WIDTH`)."""
     width = min(FIGSIZE[0] * ncols, MAX_WIDTH)
     kwargs.setdefault("figsize", (width, FIGSIZE[1] * nrows))
     return plt.subplots(nrows, ncols, **kwargs)
@@ -150,18 +134,11 @@ def learning_curves(
     logy: bool = False,
     splits: Sequence[str] = ("train", "val"),
 ):
-    """Training (solid) and validation (dashed) curves, one colour per setting, with a band
-    of ± one standard deviation over seeds.
+    """Training (solid) and validation (dashed) curves per setting, with a ± std band over seeds.
 
     Args:
         runs: ``{label: Runs or [Run, ...]}``.
         metric: a history key without prefix (``"data_loss"``, ``"accuracy"``, ``"loss"``).
-        ax: axes to draw on (a new figure if None).
-        logy: log-scale y axis (for losses spanning decades).
-        splits: which of ``"train"``, ``"val"`` to draw.
-
-    Returns:
-        The axes.
     """
     if ax is None:
         _, ax = axes()
@@ -201,13 +178,8 @@ def sweep(
     """Mean ± std over seeds of one or more quantities against a hyper-parameter.
 
     Args:
-        x: the hyper-parameter values, shape ``(n_settings,)``.
-        series: ``{label: values}`` with values of shape ``(n_settings, n_seeds)``;
-            labels starting with ``"train"`` are drawn solid, others dashed.
-        ax, xlabel, ylabel, logx, logy: axes and labelling.
-
-    Returns:
-        The axes.
+        series: ``{label: (n_settings, n_seeds) values}``; labels starting with ``"train"``
+            are solid, others dashed.
     """
     if ax is None:
         _, ax = axes()
@@ -238,16 +210,7 @@ def sweep(
 def weight_histograms(
     weights: Mapping[str, np.ndarray], *, ax=None, bins: int = 60, logy: bool = True
 ):
-    """Overlaid histograms of weight values, one colour per setting.
-
-    Args:
-        weights: ``{label: flat array of weights}`` (e.g. from
-            :func:`regbook.training.kernel_weights`).
-        ax, bins, logy: axes, number of bins, log-scale counts.
-
-    Returns:
-        The axes.
-    """
+    """Overlaid histograms of ``{label: flat weights}`` (e.g. from ``training.kernel_weights``)."""
     if ax is None:
         _, ax = axes()
     allw = np.concatenate([np.ravel(w) for w in weights.values()])
@@ -265,15 +228,10 @@ def weight_histograms(
 def decision_boundary(
     predict, x: np.ndarray, y: np.ndarray, *, ax=None, resolution: int = 200, title: str = ""
 ):
-    """Filled class regions of a 2-D classifier, with the data on top.
+    """Filled class regions of a 2-D classifier with the data on top.
 
     Args:
-        predict: function mapping an ``(n, 2)`` array to scores ``(n, n_classes)``.
-        x: inputs, shape ``(n, 2)``; y: integer labels, shape ``(n,)``.
-        ax, resolution, title: axes, grid points per axis, panel title.
-
-    Returns:
-        The axes.
+        predict: maps an ``(n, 2)`` array to scores ``(n, n_classes)``.
     """
     if ax is None:
         _, ax = axes()

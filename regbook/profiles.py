@@ -1,10 +1,7 @@
-"""Run profiles: how big the experiments are on this machine.
+"""Run profiles: how big the experiments are on this machine (chapter 1, Setup).
 
-``quick`` is the CPU profile (the default without a GPU, and in CI): small data, few
-epochs, five seeds (the evidence standard), each chapter in about a minute on two cores.
-``full`` is picked automatically when TensorFlow sees a GPU and runs the full-size experiments. The
-environment variables ``REGBOOK_PROFILE`` and ``REGBOOK_SEED`` override both choices.
-Introduced in chapter 1 (Setup).
+``quick`` (CPU, CI): small data, few epochs, five seeds; ``full`` (chosen when TensorFlow
+sees a GPU): full-size runs. ``REGBOOK_PROFILE`` and ``REGBOOK_SEED`` override.
 """
 
 from __future__ import annotations
@@ -19,16 +16,7 @@ __all__ = ["Profile", "PROFILES", "get_profile", "get_seed", "gpu_available"]
 
 @dataclass(frozen=True)
 class Profile:
-    """Sizes that a chapter reads instead of hard-coding them.
-
-    Attributes:
-        name: ``"quick"`` or ``"full"``.
-        n_seeds: how many seeds an experiment that compares settings repeats over.
-        epoch_scale: multiply a chapter's epoch counts by this.
-        data_scale: multiply a chapter's training-set sizes by this (capped by the data).
-        allow_online: whether chapters may reach the online datasets (MNIST, CIFAR-10, ...).
-        batch_size: default mini-batch size for the training runner.
-    """
+    """Sizes a chapter reads instead of hard-coding them (``n_seeds``, scales, batch size)."""
 
     name: str
     n_seeds: int
@@ -66,15 +54,7 @@ def gpu_available() -> bool:
 
 
 def get_profile(name: str | None = None) -> Profile:
-    """Return the active profile.
-
-    Args:
-        name: ``"quick"`` or ``"full"``; if None, ``$REGBOOK_PROFILE`` decides, else
-            ``full`` when a GPU is visible and ``quick`` otherwise.
-
-    Returns:
-        The :class:`Profile`.
-    """
+    """Return the active :class:`Profile` (``name``, else ``$REGBOOK_PROFILE``, else by GPU)."""
     if name is None:
         name = os.environ.get("REGBOOK_PROFILE", "").strip().lower() or None
     if name is None:

@@ -1,18 +1,7 @@
-"""Set-ups in which regularization changes *accuracy*, not only cross-entropy.
+"""Set-ups in which regularization changes accuracy, not only cross-entropy (chapter 5).
 
-On clean, plentiful data a small network generalizes well whatever we do, and the effect
-of a regularizer hides in the third decimal of the validation loss. Three levers make it
-visible, and the chapters use them:
-
-* **label noise** (:func:`label_noise`): a fraction of the training labels is replaced by
-  another class; validation and test stay clean. An unregularized network memorises the
-  wrong labels and its test accuracy drops; the returned mask says which labels were
-  flipped, so a chapter can measure memorisation directly;
-* **small training sets and wide networks** (``Dataset.subset`` and a wide ``Dense``);
-* **MNIST-1D at its standard size** (:func:`mnist1d`: 4,000 training and 1,000 test
-  sequences of length 40, generated locally), on which a small 1-D CNN overfits.
-
-Introduced in chapter 5.
+Label noise on the training split (:func:`label_noise`, returning the flip mask), small
+training sets with wide networks, and MNIST-1D at its standard size (:func:`mnist1d`).
 """
 
 from __future__ import annotations
@@ -28,8 +17,7 @@ __all__ = ["label_noise", "mnist1d", "NoisyLabels"]
 
 
 class NoisyLabels(tuple):
-    """``(dataset, flipped)``: the dataset with noisy training labels, and the boolean mask
-    of the training examples whose label was changed."""
+    """``(dataset, flipped)``: the dataset with noisy training labels and the flip mask."""
 
     @property
     def dataset(self) -> Dataset:
@@ -41,15 +29,7 @@ class NoisyLabels(tuple):
 
 
 def label_noise(data: Dataset, fraction: float, seed: int) -> NoisyLabels:
-    """Replace the labels of ``fraction`` of the training examples by another class.
-
-    Exactly ``round(fraction · n)`` examples are chosen at random and each gets a label drawn
-    uniformly from the *other* classes, so every chosen label is wrong. Validation and test
-    labels are untouched.
-
-    Returns:
-        ``(noisy dataset, flipped mask)`` (a :class:`NoisyLabels`).
-    """
+    """Give ``round(fraction · n)`` training examples a wrong label; val and test stay clean."""
     if not isinstance(data, Dataset) or data.task != "classification":
         raise RegbookError("label_noise needs a classification Dataset (from regbook.data.load).")
     frac = check_probability("the label-noise fraction", fraction)
@@ -67,8 +47,7 @@ def label_noise(data: Dataset, fraction: float, seed: int) -> NoisyLabels:
 
 
 def mnist1d(seed: int = 0, n_train: int = 4000, n_val: int = 1000, n_test: int = 1000) -> Dataset:
-    """MNIST-1D at its standard size: 4,000 training and 1,000 test sequences (plus 1,000
-    for validation), shape ``(40, 1)``, ten classes; split by ``seed``."""
+    """MNIST-1D at its standard size: 4,000 / 1,000 / 1,000 sequences of shape ``(40, 1)``."""
     n_train, n_val, n_test = (
         check_positive_int(name, v)
         for name, v in (("n_train", n_train), ("n_val", n_val), ("n_test", n_test))

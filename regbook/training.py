@@ -1,18 +1,7 @@
-"""The training runner: one function that trains a Keras model under the active profile and
-returns a tidy record, and one that repeats it over seeds.
-
-Why not call ``model.fit(x, y)`` directly? Three reasons, each measured on a 2-core CPU:
-
-* ``fit`` on NumPy arrays rebuilds its input pipeline every epoch (about 35 ms per epoch
-  for a small MLP); a prebuilt, repeated ``tf.data`` pipeline with ``steps_per_epoch`` and
-  ``steps_per_execution`` costs about 4 ms.
-* Keras' ``loss`` and ``val_loss`` include the penalty terms (``model.losses``); the runner
-  also tracks the **unpenalised data loss** as the metric ``data_loss``.
-* The metrics Keras logs for the training set are averaged over an epoch in *training
-  mode* (dropout on, batch statistics in BN); :attr:`Run.final` re-evaluates every split in
-  inference mode after training.
-
-Introduced in chapter 1.
+"""The training runner (chapter 1): train a Keras model under the active profile and return a
+tidy record, or repeat it over seeds. It feeds ``fit`` a prebuilt ``tf.data`` pipeline
+(cheaper per epoch on a CPU), tracks the unpenalised ``data_loss`` apart from Keras' ``loss``
+(which includes the penalty), and re-evaluates every split in inference mode (:attr:`Run.final`).
 """
 
 from __future__ import annotations
@@ -59,20 +48,11 @@ OPTIMIZERS = {
 
 @dataclass
 class Run:
-    """What one training run produced.
+    """What one training run produced: ``label``, ``seed``, ``history``, ``final``, ``model``, ...
 
-    Attributes:
-        label: a name for the setting (used in plots and summaries).
-        seed: the seed of this run.
-        history: per-epoch arrays of equal length ``epochs_run``: ``epoch`` (1-based),
-            ``loss`` (data loss + penalty, training mode), ``data_loss``, ``accuracy``
-            (classification), and ``val_*`` twins (NaN on epochs without validation).
-        final: inference-mode metrics after training: ``{split}_{metric}`` for split in
-            train/val/test and metric in loss/data_loss/accuracy, plus ``penalty`` (the
-            value Keras adds to the loss) and ``gap`` (val minus train data loss).
-        wall_time: seconds spent in ``fit``.
-        epochs_run: epochs actually run (fewer than asked if a callback stopped training).
-        model: the trained model (None if ``keep_model=False``).
+    ``history``: per-epoch ``loss`` (with penalty, training mode), ``data_loss``, ``accuracy``
+    and ``val_*`` twins (NaN without validation). ``final``: inference-mode
+    ``{split}_{metric}``, ``penalty`` and ``gap`` (val minus train data loss).
     """
 
     label: str
@@ -105,8 +85,7 @@ class Runs(list):
         return float(np.std(v, ddof=1)) if len(v) > 1 else 0.0
 
     def curves(self, key: str) -> np.ndarray:
-        """``history[key]`` of every run, NaN-padded to a common length,
-        shape ``(n_seeds, max_epochs)``."""
+        """``history[key]`` of every run, NaN-padded, shape ``(n_seeds, max_epochs)``."""
         n = max(len(r.history[key]) for r in self)
         out = np.full((len(self), n), np.nan)
         for i, r in enumerate(self):
@@ -129,17 +108,10 @@ def make_optimizer(
     weight_decay: float | None = None,
     **kwargs,
 ) -> keras.optimizers.Optimizer:
-    """A Keras optimizer by name, with checked learning rate and decoupled weight decay.
+    """A Keras optimizer by name (or an instance, returned unchanged), with checked learning rate.
 
     Args:
-        name: ``"sgd"``, ``"adam"``, ``"adamw"``, ``"rmsprop"``, or an optimizer instance
-            (returned unchanged).
-        lr: learning rate η > 0.
-        weight_decay: decoupled decay (Keras applies ``w ← w − η·wd·w`` each step), or None.
-        **kwargs: passed to the optimizer (e.g. ``momentum``, ``clipnorm``).
-
-    Returns:
-        The optimizer.
+        weight_decay: decoupled decay, multiplied by the learning rate (``w ← w − η·wd·w``).
     """
     if isinstance(name, keras.optimizers.Optimizer):
         return name
@@ -179,11 +151,8 @@ def pipeline(
     drop_remainder: bool = False,
     augment: Callable[[tf.data.Dataset], tf.data.Dataset] | None = None,
 ) -> tf.data.Dataset:
-    """The book's one ``tf.data`` pipeline: cached slices, shuffled (if ``shuffle_seed``),
-    batched, repeated (training), optionally augmented per batch, prefetched.
-
-    Why not NumPy arrays in ``fit``: Keras rebuilds their pipeline every epoch (~35 ms on
-    a 2-core CPU); a prebuilt, repeated pipeline with ``steps_per_epoch`` costs ~4 ms.
+    """The book's one ``tf.data`` pipeline: cached, shuffled (if ``shuffle_seed``), batched,
+    repeated, optionally augmented per batch, prefetched.
     """
     tensors = (x, y) if sample_weight is None else (x, y, sample_weight)
     ds = tf.data.Dataset.from_tensor_slices(tensors).cache()
@@ -204,13 +173,7 @@ def _pipeline(x, y, batch_size: int, seed: int, train: bool) -> tf.data.Dataset:
 
 
 class Validation(keras.callbacks.Callback):
-    """Validation in one compiled call per epoch, written into ``logs`` as ``val_*``.
-
-    Keras' own ``validation_data`` builds a new iterator for every validation pass (tens of
-    milliseconds each on a CPU); for the small validation sets of this book a single
-    compiled forward pass is an order of magnitude cheaper. It must come first in the
-    callback list so that ``EarlyStopping`` and ``History`` see its values.
-    """
+    """Callback: validation in one compiled call per epoch, logged as ``val_*``; put it first."""
 
     def __init__(self, x, y, task: str, freq: int):
         super().__init__()
@@ -269,12 +232,7 @@ def record(
     validation_freq: int = 1,
     keep_model: bool = True,
 ) -> Run:
-    """The :class:`Run` of a model trained by ``fit``: per-epoch history (``val_*`` NaN on
-    epochs without validation) and inference-mode metrics of ``evaluate``'s splits.
-
-    The model must be compiled with :func:`loss_and_metrics`. Shared by :func:`train` and
-    the case study's recipe.
-    """
+    """The :class:`Run` of a model trained by ``fit`` (compiled with :func:`loss_and_metrics`)."""
     run_epochs = len(raw_history["loss"])
     history = {"epoch": np.arange(1, run_epochs + 1)}
     val_epochs = [e for e in range(1, run_epochs + 1) if e % validation_freq == 0]
@@ -325,26 +283,12 @@ def train(
     """Train ``model`` on ``data`` and return a :class:`Run`.
 
     Args:
-        model: an uncompiled model, or a function ``seed -> model`` (preferred: the runner
-            seeds everything first, so the same seed gives the same run).
-        data: a :class:`~regbook.data.Dataset`.
-        epochs: passes over the training set.
+        model: an uncompiled model, or (preferred) ``seed -> model``, built after seeding.
         batch_size: mini-batch size; None means the whole training set (full batch).
         lr, optimizer, weight_decay, optimizer_kwargs: see :func:`make_optimizer`.
-        seed: seeds Python, NumPy and TensorFlow, the shuffling, and ``model(seed)``.
-        validation_freq: validate every this many epochs (the last epoch is always among
-            them when it is a multiple).
-        callbacks: Keras callbacks (e.g. ``EarlyStopping``; monitor ``val_data_loss`` to
-            ignore the penalty).
+        callbacks: e.g. ``EarlyStopping``; monitor ``val_data_loss`` to ignore the penalty.
         evaluate: splits to re-evaluate in inference mode at the end.
-        keep_model: keep the trained model in the record.
-        label: name of the setting.
-        verbose: print one line when done.
-        jit_compile: passed to ``compile``. Off by default: on a CPU, XLA compilation
-            costs about 1.5 s per model and saves nothing for the small models of the book.
-
-    Returns:
-        The :class:`Run`.
+        jit_compile: passed to ``compile``; off by default (XLA costs ~1.5 s/model on a CPU).
     """
     if not isinstance(data, Dataset):
         raise RegbookError(
@@ -428,18 +372,11 @@ def train_seeds(
     progress: bool = True,
     **kwargs,
 ) -> Runs:
-    """Run :func:`train` once per seed and collect the runs.
+    """Run :func:`train` once per seed and collect the :class:`Runs`.
 
     Args:
-        model: a function ``seed -> uncompiled model``.
-        data: a Dataset, or a function ``seed -> Dataset`` (e.g. another split per seed).
-        seeds: the seeds, e.g. ``cfg.seeds``.
-        label: name of the setting.
+        data: a Dataset, or ``seed -> Dataset`` (e.g. another split per seed).
         progress: print one compact line (a dot per seed, then the mean result).
-        **kwargs: passed to :func:`train`.
-
-    Returns:
-        :class:`Runs`, one per seed.
     """
     if not seeds:
         raise RegbookError("seeds must hold at least one seed.")

@@ -1,12 +1,8 @@
-"""Choosing hyper-parameters: the one-standard-error rule, and guards that make KerasTuner
-failures loud. Introduced in chapter 10, which calls scikit-learn (``ParameterGrid``,
-``ParameterSampler``, ``GridSearchCV``), KerasTuner and Optuna by their own names.
+"""The one-standard-error rule, and guards that make KerasTuner failures loud (chapter 10).
 
-Why guards? KerasTuner catches every exception raised inside a trial, marks the trial as
-failed and carries on. A missing package (``tensorboard``, which KerasTuner imports in every
-trial), a typo in the build function or a NaN loss therefore do not stop a search: it ends
-"successfully" with failed trials and a best model chosen from whatever is left, or none.
-Call :func:`check_tensorboard` before a search and :func:`check_trials` after it.
+KerasTuner records an exception in a trial (missing ``tensorboard``, a typo, a NaN) as a
+failed trial and carries on; call :func:`check_tensorboard` before a search and
+:func:`check_trials` after it.
 """
 
 from __future__ import annotations
@@ -28,21 +24,11 @@ def one_standard_error(
     higher_is_better: bool = True,
     prefer: str = "largest",
 ) -> int:
-    """The one-standard-error rule: the simplest setting whose score is within one standard
-    error of the best score.
-
-    "Simplest" means the strongest regularization, so for a strength λ it is the largest
-    (``prefer="largest"``); for a size (width, degree) it is the smallest.
+    """Index of the simplest setting whose score is within one standard error of the best.
 
     Args:
-        params: the hyper-parameter values, shape ``(n,)``.
-        means: their mean scores (e.g. cross-validated accuracy), shape ``(n,)``.
-        sems: the standard errors of those means, shape ``(n,)``.
         higher_is_better: True for accuracy, False for a loss.
-        prefer: ``"largest"`` or ``"smallest"`` parameter among the eligible settings.
-
-    Returns:
-        The index of the chosen setting.
+        prefer: ``"largest"`` (a strength λ) or ``"smallest"`` (a size) among the eligible.
     """
     p, m, s = (np.asarray(a, dtype=float) for a in (params, means, sems))
     if p.ndim != 1 or not (p.shape == m.shape == s.shape) or p.size == 0:
@@ -64,12 +50,7 @@ def one_standard_error(
 
 # ---------------------------------------------------------------- KerasTuner guards
 def check_tensorboard() -> None:
-    """Raise a clear error unless TensorBoard's hparams API can be imported.
-
-    KerasTuner (TensorFlow backend) imports ``tensorboard.plugins.hparams`` at the start of
-    every trial. Without the package each trial raises ``ImportError``, which KerasTuner
-    records as a failed trial and does not re-raise.
-    """
+    """Raise unless ``tensorboard.plugins.hparams`` imports (KerasTuner needs it in every trial)."""
     try:
         from tensorboard.plugins.hparams import api  # noqa: F401
     except ImportError as exc:

@@ -13,10 +13,7 @@ def as_finite(name: str, value) -> np.ndarray:
 
 
 def as_xy(X, y, *, finite: bool = True) -> tuple[np.ndarray, np.ndarray]:
-    """A design matrix ``X`` (n, d) and targets ``y`` (n,) as float arrays, shapes checked.
-
-    NaN and inf are refused unless ``finite=False``.
-    """
+    """``X`` (n, d) and ``y`` (n,) as float arrays; NaN/inf refused unless ``finite=False``."""
     if finite:
         X, y = as_finite("X", X), as_finite("y", y)
     else:
@@ -39,8 +36,7 @@ def as_vector(name: str, value, n: int, *, of: str = "X") -> np.ndarray:
 
 
 def as_generator(name: str, value) -> np.random.Generator:
-    """A NumPy ``Generator`` from a Generator, an integer seed, or None (a fresh,
-    unseeded one)."""
+    """A NumPy ``Generator`` from a Generator, an integer seed, or None (fresh, unseeded)."""
     if isinstance(value, np.random.Generator):
         return value
     if value is None:

@@ -1,10 +1,7 @@
-"""Activation functions, their derivatives, and the initialization variances derived from
-them (chapter 9).
+"""Activation functions, their derivatives and the initialization variances they imply (chapter 9).
 
-Every function is elementwise on NumPy arrays of any shape and returns an array of the
-same shape. At the kink x = 0 of a piecewise function the derivative is taken from the
-left piece; frameworks differ there (TensorFlow's ReLU gradient at 0 is 0, its ELU gradient
-with α = 1 is 1), and an input that is exactly 0 almost never occurs in training.
+Elementwise on arrays of any shape. At the kink x = 0 the derivative is the left piece's;
+frameworks differ there (TensorFlow's ReLU gradient at 0 is 0).
 """
 
 from __future__ import annotations
@@ -75,8 +72,10 @@ def relu_grad(x: np.ndarray) -> np.ndarray:
 
 
 def leaky_relu(x: np.ndarray, negative_slope: float = 0.2) -> np.ndarray:
-    """x for x > 0, ``negative_slope``·x otherwise (Keras' default slope is 0.2 in
-    ``keras.activations.leaky_relu`` and 0.3 in ``keras.layers.LeakyReLU``)."""
+    """x for x > 0, ``negative_slope``·x otherwise.
+
+    Keras' default slope is 0.2 in ``activations.leaky_relu`` but 0.3 in ``layers.LeakyReLU``.
+    """
     a = _slope("negative_slope", negative_slope)
     x = _arr(x)
     return np.where(x > 0, x, a * x)
@@ -89,16 +88,7 @@ def leaky_relu_grad(x: np.ndarray, negative_slope: float = 0.2) -> np.ndarray:
 
 
 def prelu(x: np.ndarray, alpha) -> np.ndarray:
-    """Parametric ReLU: x for x > 0, α·x otherwise, with a *learned* slope α.
-
-    Args:
-        x: inputs, shape ``(..., n)``.
-        alpha: the slopes, a scalar or an array broadcastable to ``x`` (one per unit in
-            ``keras.layers.PReLU``, which starts them at 0, i.e. as a ReLU).
-
-    Returns:
-        Array shaped like ``x``.
-    """
+    """Parametric ReLU: x for x > 0, α·x otherwise, α learned (Keras starts it at 0)."""
     x = _arr(x)
     return np.where(x > 0, x, _arr(alpha, "alpha") * x)
 
@@ -140,23 +130,7 @@ ACTIVATIONS = {
 
 
 def init_variance(kind: str, fan_in: int, fan_out: int | None = None) -> float:
-    """Variance of the initial weights that keeps signals at a constant scale.
-
-    * ``"lecun"``: 1/n_in — keeps Var(z) constant in the forward pass for an activation
-      with slope 1 at 0 (tanh near 0, linear);
-    * ``"glorot"``: 2/(n_in + n_out) — the compromise between that forward condition and
-      the backward one, 1/n_out (Glorot & Bengio, 2010);
-    * ``"he"``: 2/n_in — ReLU zeroes half of a symmetric input, E[ReLU(z)²] = Var(z)/2,
-      and the factor 2 makes up for it (He et al., 2015).
-
-    Args:
-        kind: ``"lecun"``, ``"glorot"`` or ``"he"``.
-        fan_in: inputs per unit n_in.
-        fan_out: outputs n_out (needed for ``"glorot"``).
-
-    Returns:
-        The variance Var(w).
-    """
+    """Initial weight variance: ``lecun`` 1/n_in, ``glorot`` 2/(n_in + n_out), ``he`` 2/n_in."""
     check_choice("kind", kind, ("lecun", "glorot", "he"))
     n_in = check_positive_int("fan_in", fan_in)
     if kind == "lecun":

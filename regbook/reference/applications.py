@@ -1,20 +1,5 @@
-"""Label smoothing, calibration, mixup, input noise, adversarial examples, and a synthetic
-text corpus: the NumPy side of chapter 12 (applications and outlook).
-
-* :func:`smooth_labels` and :func:`label_smoothing_logit_gap`: the smoothed target
-  ``q = (1 − ε)·onehot(y) + ε/K`` and the finite logit gap that minimises the cross-entropy
-  against it {Szegedy et al. 2016};
-* :func:`expected_calibration_error`: how far confidence is from accuracy;
-* :func:`mixup`: convex combinations of pairs of examples and of their labels
-  {Zhang et al. 2018};
-* :func:`noisy_input_loss`: the expected squared error of a linear model under Gaussian
-  input noise, which equals the clean loss plus an L2 penalty {Bishop 1995};
-* :func:`fgsm` and :func:`linear_adversarial_logistic_loss`: the fast gradient sign
-  method and its exact worst case for a linear model {Goodfellow et al. 2015};
-* :func:`synthetic_reviews`: a small offline text-classification corpus with known
-  informative words.
-
-Introduced in chapter 12.
+"""The NumPy side of chapter 12: label smoothing, calibration, mixup, input noise,
+adversarial examples (FGSM) and a synthetic text corpus with known informative words.
 """
 
 from __future__ import annotations
@@ -71,17 +56,7 @@ def _check_eps(name: str, value, upper: float = 1.0) -> float:
 
 
 def smooth_labels(y: np.ndarray, n_classes: int, epsilon: float) -> np.ndarray:
-    """Label-smoothed targets ``q = (1 − ε)·onehot(y) + ε/K``.
-
-    Args:
-        y: integer class labels, shape ``(n,)``.
-        n_classes: K ≥ 2.
-        epsilon: ε in [0, 1).
-
-    Returns:
-        Targets of shape ``(n, K)``; each row sums to 1, the true class gets
-        ``1 − ε + ε/K`` and every other class ``ε/K``.
-    """
+    """Label-smoothed targets ``q = (1 − ε)·onehot(y) + ε/K``, shape ``(n, K)``."""
     K = check_positive_int("n_classes", n_classes)
     if K < 2:
         raise RegbookError("n_classes must be at least 2.")
@@ -93,18 +68,9 @@ def smooth_labels(y: np.ndarray, n_classes: int, epsilon: float) -> np.ndarray:
 
 
 def label_smoothing_logit_gap(epsilon: float, n_classes: int) -> float:
-    """The gap ``z_y − z_k`` (k ≠ y) at which the cross-entropy to smoothed labels is minimal.
+    """The logit gap ``z_y − z_k`` that minimises the cross-entropy to smoothed labels.
 
-    The cross-entropy ``−Σ_k q_k log softmax(z)_k`` is minimised at ``softmax(z) = q``,
-    i.e. ``z_y − z_k = log((1 − ε + ε/K) / (ε/K))``: finite for every ε > 0 (without
-    smoothing the loss only approaches its infimum as the gap grows without bound).
-
-    Args:
-        epsilon: ε in (0, 1).
-        n_classes: K ≥ 2.
-
-    Returns:
-        The optimal logit gap.
+    It is ``log((1 − ε + ε/K)/(ε/K))``, finite for every ε > 0.
     """
     eps = _check_eps("epsilon", epsilon)
     if eps == 0:
@@ -116,19 +82,7 @@ def label_smoothing_logit_gap(epsilon: float, n_classes: int) -> float:
 
 
 def expected_calibration_error(probs: np.ndarray, y: np.ndarray, n_bins: int = 10) -> float:
-    """Expected calibration error: ``Σ_b (|B_b|/n)·|accuracy(B_b) − confidence(B_b)|``.
-
-    Examples are binned by their confidence (largest predicted probability) into
-    ``n_bins`` equal-width bins on (0, 1].
-
-    Args:
-        probs: predicted class probabilities, shape ``(n, K)``.
-        y: true labels, shape ``(n,)``.
-        n_bins: number of bins.
-
-    Returns:
-        The ECE, in [0, 1].
-    """
+    """ECE ``Σ_b (|B_b|/n)·|accuracy(B_b) − confidence(B_b)|`` over ``n_bins`` equal-width bins."""
     probs = as_finite("probs", probs)
     y = np.asarray(y)
     if probs.ndim != 2 or len(probs) != len(y):
@@ -153,14 +107,11 @@ def mixup(
     """Mix each example with a random partner: ``x̃ = t·x_i + (1 − t)·x_j``, same for labels.
 
     Args:
-        x: inputs, shape ``(n, ...)``.
         y: one-hot or soft labels, shape ``(n, K)``.
-        alpha: α > 0 of the Beta(α, α) distribution of the weight t (small α: t near 0
-            or 1). The mixup paper calls t λ; the book keeps λ for penalty strengths.
-        rng: a NumPy random generator, an integer seed, or None (a fresh, unseeded one).
+        alpha: α of Beta(α, α) for t (the paper's λ; the book keeps λ for penalties).
 
     Returns:
-        ``(x_mix, y_mix, t)`` with shapes ``x.shape``, ``y.shape`` and ``(n,)``.
+        ``(x_mix, y_mix, t)``.
     """
     x, y = as_finite("x", x), as_finite("y", y)
     if x.ndim == 0 or len(x) != len(y) or y.ndim != 2:
@@ -174,19 +125,7 @@ def mixup(
 
 
 def noisy_input_loss(X: np.ndarray, y: np.ndarray, w: np.ndarray, sigma: float) -> float:
-    """``E_ε[(1/n)·‖(X + ε)w − y‖²]`` for Gaussian input noise ε ~ N(0, σ²I), in closed form.
-
-    Expanding the square, the cross term has mean zero and ``E[(εᵀw)²] = σ²‖w‖²``, so the
-    expectation is ``(1/n)·‖Xw − y‖² + σ²‖w‖²``: the clean loss plus an L2 penalty with
-    the book's ``λ = 2σ²`` (λ/2·‖w‖²).
-
-    Args:
-        X: inputs, shape ``(n, d)``; y: targets, shape ``(n,)``; w: weights, shape ``(d,)``.
-        sigma: the noise standard deviation σ ≥ 0.
-
-    Returns:
-        The expected loss.
-    """
+    """``E_ε[‖(X + ε)w − y‖²/n] = ‖Xw − y‖²/n + σ²‖w‖²``: ridge with the book's λ = 2σ²."""
     X, y, w = as_finite("X", X), as_finite("y", y), as_finite("w", w)
     if X.ndim != 2 or y.shape != (len(X),) or w.shape != (X.shape[1],):
         raise RegbookError(f"need X (n, d), y (n,), w (d,); got {X.shape}, {y.shape}, {w.shape}.")
@@ -197,18 +136,7 @@ def noisy_input_loss(X: np.ndarray, y: np.ndarray, w: np.ndarray, sigma: float) 
 def fgsm(
     x: np.ndarray, grad: np.ndarray, epsilon: float, clip: tuple[float, float] | None = (0, 1)
 ) -> np.ndarray:
-    """The fast gradient sign method: ``x + ε·sign(∇ₓ loss)``, optionally clipped.
-
-    ``ε·sign(g)`` maximises the first-order change ``gᵀδ`` over the ball ``‖δ‖∞ ≤ ε``.
-
-    Args:
-        x: inputs, any shape; grad: the loss gradient with respect to x, same shape.
-        epsilon: ε ≥ 0.
-        clip: the valid input range, or None.
-
-    Returns:
-        The adversarial inputs, shape of x.
-    """
+    """The fast gradient sign method: ``x + ε·sign(∇ₓ loss)``, clipped to ``clip`` unless None."""
     x, grad = as_finite("x", x), as_finite("grad", grad)
     if x.shape != grad.shape:
         raise RegbookError(f"grad must have the shape of x {x.shape}, got {grad.shape}.")
@@ -219,19 +147,10 @@ def fgsm(
 def linear_adversarial_logistic_loss(
     X: np.ndarray, y: np.ndarray, w: np.ndarray, b: float, epsilon: float
 ) -> np.ndarray:
-    """The worst-case logistic loss of a linear classifier under ``‖δ‖∞ ≤ ε``.
-
-    With labels ``y ∈ {−1, +1}`` and margin ``m = y(wᵀx + b)``, the loss ``log(1 + e^{−m})``
-    grows as m falls; ``min_{‖δ‖∞≤ε} y·wᵀδ = −ε‖w‖₁``, attained at ``δ = −ε·y·sign(w)``
-    (which is FGSM's step). So the adversarial loss is ``log(1 + exp(−m + ε‖w‖₁))``.
+    """Worst-case logistic loss ``log(1 + exp(−y(wᵀx + b) + ε‖w‖₁))`` under ``‖δ‖∞ ≤ ε``.
 
     Args:
-        X: inputs, shape ``(n, d)``; y: labels in {−1, +1}, shape ``(n,)``.
-        w: weights, shape ``(d,)``; b: bias.
-        epsilon: ε ≥ 0.
-
-    Returns:
-        The per-example worst-case losses, shape ``(n,)``.
+        y: labels in {−1, +1}, shape ``(n,)``.
     """
     X, y, w = as_finite("X", X), as_finite("y", y), as_finite("w", w)
     b = as_finite("b", b)
@@ -253,26 +172,16 @@ def synthetic_reviews(
     n_rare: int = 400,
     label_noise: float = 0.1,
 ) -> tuple[list[str], np.ndarray]:
-    """A toy corpus of "movie reviews" whose labels depend on ten positive and ten
-    negative words; everything else is filler, including ``n_rare`` rare made-up tokens.
-
-    Each document draws its length uniformly from ``length``; each token is a sentiment
-    word with probability ``sentiment_rate`` (positive or negative with equal chance,
-    uniform within the list), else a filler word (common words and the rare tokens
-    ``tok0 … tok{n_rare−1}``, Zipf-like frequencies). The label is 1 if the document has
-    more positive than negative words (ties at random), and is flipped with probability
-    ``label_noise``.
+    """A toy corpus of reviews labelled by ten positive and ten negative words, plus filler.
 
     Args:
-        n_docs: number of documents.
-        seed: fixes the corpus.
         length: (min, max) tokens per document.
         sentiment_rate: share of sentiment-bearing tokens.
         n_rare: number of rare filler tokens (they make the vocabulary wide).
         label_noise: probability of flipping a label.
 
     Returns:
-        ``(texts, labels)``: a list of ``n_docs`` strings and an int array ``(n_docs,)``.
+        ``(texts, labels)``: a list of strings and an int array.
     """
     n_docs = check_positive_int("n_docs", n_docs)
     lo, hi = length

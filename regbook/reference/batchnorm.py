@@ -1,12 +1,7 @@
-"""Batch normalization from scratch: the training-mode forward pass (per feature, over the
-batch), its backward pass, the moving averages in Keras' momentum convention, the
-inference-mode forward pass, and layer normalization for contrast (chapter 6).
+"""Batch normalization from scratch (chapter 6): training forward and backward passes, Keras'
+moving averages, the inference pass, and layer normalization for contrast.
 
-Notation: a batch ``x`` of shape ``(N, D)`` (N examples, D features; for images, every
-axis but the last is treated as "batch", as Keras does). For each feature j,
-
-    μ_j = mean_i x_ij,   σ²_j = mean_i (x_ij − μ_j)²   (the biased variance, as Keras),
-    x̂_ij = (x_ij − μ_j) / sqrt(σ²_j + ε),   y_ij = γ_j · x̂_ij + β_j.
+Statistics are per feature (last axis) over all other axes; the variance is biased, as in Keras.
 """
 
 from __future__ import annotations
@@ -54,18 +49,10 @@ def batchnorm_forward(
     beta: np.ndarray | None = None,
     eps: float = 1e-3,
 ) -> tuple[np.ndarray, dict]:
-    """Training-mode batch normalization: normalize each feature with its batch statistics.
+    """Training-mode batch norm with the batch's statistics; returns ``(y, cache)``.
 
     Args:
-        x: activations, shape ``(N, D)`` or ``(N, ..., D)``; statistics are taken per
-            feature (last axis) over all other axes.
-        gamma, beta: scale and shift, shape ``(D,)`` (default ones and zeros).
-        eps: ε > 0 added to the variance (Keras' default is 1e-3, PyTorch's 1e-5).
-
-    Returns:
-        ``(y, cache)``: ``y`` shaped like ``x``; ``cache`` holds ``mean`` and ``var``
-        (shape ``(D,)``, the batch statistics, variance biased), ``x_hat``, ``gamma``,
-        ``std`` for :func:`batchnorm_backward`. Chapter 6.
+        eps: added to the variance (Keras' default 1e-3, PyTorch's 1e-5).
     """
     x2, shape = _as_2d(x)
     g, b = _params(gamma, beta, x2.shape[1])
@@ -80,22 +67,7 @@ def batchnorm_forward(
 
 
 def batchnorm_backward(dy: np.ndarray, cache: dict) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Gradients of the loss through training-mode batch normalization.
-
-    With ``N`` rows per feature, ``dγ = Σ_i dy_i·x̂_i``, ``dβ = Σ_i dy_i`` and
-
-        dx = (γ / (N·σ)) · (N·dy − Σ_i dy_i − x̂ · Σ_i dy_i·x̂_i),
-
-    where ``σ = sqrt(σ²_B + ε)``. The two subtracted sums are the paths through the batch
-    mean and the batch variance.
-
-    Args:
-        dy: ∂L/∂y, shaped like the forward input.
-        cache: the second output of :func:`batchnorm_forward`.
-
-    Returns:
-        ``(dx, dgamma, dbeta)`` with shapes of ``x``, ``(D,)``, ``(D,)``. Chapter 6.
-    """
+    """``(dx, dgamma, dbeta)`` through training-mode batch norm (``cache`` from forward)."""
     if not isinstance(cache, dict) or "x_hat" not in cache:
         raise RegbookError("cache must be the dict returned by batchnorm_forward.")
     dy2 = as_finite("dy", dy)
@@ -118,17 +90,7 @@ def batchnorm_inference(
     beta: np.ndarray | None = None,
     eps: float = 1e-3,
 ) -> np.ndarray:
-    """Inference-mode batch normalization: a fixed affine map per feature.
-
-    Args:
-        x: activations, shape ``(N, ..., D)``.
-        moving_mean, moving_var: the statistics accumulated in training, shape ``(D,)``.
-        gamma, beta, eps: as in :func:`batchnorm_forward`.
-
-    Returns:
-        ``γ·(x − moving_mean)/sqrt(moving_var + ε) + β``, shaped like ``x``; each example
-        is transformed independently of the others. Chapter 6.
-    """
+    """Inference-mode batch norm: ``γ·(x − moving_mean)/sqrt(moving_var + ε) + β``, per example."""
     x2, shape = _as_2d(x)
     d = x2.shape[1]
     g, b = _params(gamma, beta, d)
@@ -142,19 +104,9 @@ def batchnorm_inference(
 
 
 def update_moving(moving: np.ndarray, batch_stat: np.ndarray, momentum: float = 0.99) -> np.ndarray:
-    """One moving-average step in Keras' convention.
+    """One moving-average step in Keras' convention: ``momentum·moving + (1 − momentum)·batch``.
 
-    ``moving ← momentum·moving + (1 − momentum)·batch_stat``: Keras' ``momentum`` is the
-    weight on the *old* value (default 0.99). PyTorch's ``momentum`` is the weight on the
-    *new* batch statistic (default 0.1), so PyTorch's m corresponds to Keras' 1 − m.
-
-    Args:
-        moving: the current moving mean or variance, shape ``(D,)``.
-        batch_stat: this batch's mean or (biased) variance, shape ``(D,)``.
-        momentum: in [0, 1].
-
-    Returns:
-        The updated moving statistic, shape ``(D,)``. Chapter 6.
+    PyTorch's ``momentum`` weighs the new value: its m is Keras' 1 − m.
     """
     momentum = check_probability("momentum", momentum, hint="Keras: the weight on the old value")
     moving, batch_stat = as_finite("moving", moving), as_finite("batch_stat", batch_stat)
@@ -169,17 +121,7 @@ def layernorm_forward(
     beta: np.ndarray | None = None,
     eps: float = 1e-3,
 ) -> np.ndarray:
-    """Layer normalization: normalize each *example* over its features (for contrast).
-
-    Args:
-        x: activations, shape ``(N, D)``; statistics per row (one example), over the D
-            features, so the output of one example does not depend on the others.
-        gamma, beta: per-feature scale and shift, shape ``(D,)``.
-        eps: ε > 0 (Keras' ``LayerNormalization`` default 1e-3).
-
-    Returns:
-        Array of shape ``(N, D)``. Chapter 6.
-    """
+    """Layer normalization: normalize each example over its D features (not over the batch)."""
     x = as_finite("x", x)
     if x.ndim != 2:
         raise RegbookError(f"x must have shape (batch, features), got {x.shape}.")

@@ -11,16 +11,7 @@ __all__ = ["fit_polynomial", "bias_variance"]
 
 
 def fit_polynomial(x: np.ndarray, y: np.ndarray, degree: int):
-    """Least-squares polynomial of ``degree`` (in a Legendre basis, which is well
-    conditioned on [-1, 1]; the fitted function is the same as with monomials).
-
-    Args:
-        x: inputs in [-1, 1], shape ``(n,)``; y: targets, shape ``(n,)``.
-        degree: polynomial degree ≥ 0.
-
-    Returns:
-        A callable ``f(x_new) -> y_hat`` (a ``numpy.polynomial.Legendre``).
-    """
+    """Least-squares polynomial of ``degree`` on [-1, 1] (Legendre basis), as a callable."""
     x, y = np.ravel(as_finite("x", x)), np.ravel(as_finite("y", y))
     if len(x) != len(y):
         raise RegbookError(f"x and y need the same length, got {len(x)} and {len(y)}.")
@@ -29,20 +20,11 @@ def fit_polynomial(x: np.ndarray, y: np.ndarray, degree: int):
 
 
 def bias_variance(predictions: np.ndarray, f_true: np.ndarray, noise_var: float) -> dict:
-    """Split the expected squared error at test points into bias², variance and noise.
-
-    For test points x with targets y = f(x) + ε, Var ε = σ², and predictions ŷ_D(x) from
-    models trained on independent training sets D:
-    E_{D,ε}[(y − ŷ_D(x))²] = (f(x) − E_D ŷ_D(x))² + Var_D ŷ_D(x) + σ².
+    """Split the expected squared error into bias², variance and noise, averaged over test points.
 
     Args:
-        predictions: shape ``(n_datasets, n_points)``, ŷ of each model at each test point.
-        f_true: shape ``(n_points,)``, the noiseless target f(x).
-        noise_var: σ² ≥ 0.
-
-    Returns:
-        ``{"bias2", "variance", "noise", "total"}``, each averaged over test points
-        (``total`` is their sum).
+        predictions: ŷ of each model at each point, shape ``(n_datasets, n_points)``.
+        noise_var: σ² ≥ 0 of the target noise.
     """
     predictions, f_true = as_finite("predictions", predictions), as_finite("f_true", f_true)
     if predictions.ndim != 2 or f_true.shape != predictions.shape[1:]:

@@ -1,14 +1,8 @@
-"""Gradient clipping by value, by norm and by global norm, and the three Keras options
-(chapter 9).
+"""Gradient clipping by value, by norm and by global norm (chapter 9).
 
-* by value: ``g_i ← clip(g_i, −c, c)`` for every component — changes the direction of g;
-* by norm: ``g ← min(1, c/‖g‖)·g`` — keeps the direction, caps the length at c;
-* by global norm: the same with the norm of all gradient tensors stacked into one vector,
-  so every tensor is scaled by the *same* factor.
-
-Keras 3 optimizers take at most one of ``clipvalue`` (by value, per component),
-``clipnorm`` (by norm, separately for each variable's gradient) and ``global_clipnorm``
-(by global norm over all variables); :func:`keras_clip` reproduces them.
+By value changes the direction; by norm keeps it; by global norm scales every tensor by
+one factor. Keras' ``clipvalue``, ``clipnorm`` (per variable) and ``global_clipnorm``
+map to them (:func:`keras_clip`).
 """
 
 from __future__ import annotations
@@ -24,29 +18,13 @@ __all__ = ["clip_by_value", "clip_by_norm", "global_norm", "clip_by_global_norm"
 
 
 def clip_by_value(g: np.ndarray, c: float) -> np.ndarray:
-    """Clip every component of ``g`` to ``[−c, c]``.
-
-    Args:
-        g: a gradient, any shape.
-        c: the threshold, > 0.
-
-    Returns:
-        Array shaped like ``g``.
-    """
+    """Clip every component of ``g`` to ``[−c, c]``."""
     c = check_positive("c", c, hint="the clipping threshold")
     return np.clip(as_finite("g", g), -c, c)
 
 
 def clip_by_norm(g: np.ndarray, c: float) -> np.ndarray:
-    """Rescale ``g`` to Euclidean (Frobenius) norm at most ``c``: ``min(1, c/‖g‖)·g``.
-
-    Args:
-        g: a gradient, any shape; its norm is taken over all components.
-        c: the threshold, > 0.
-
-    Returns:
-        Array shaped like ``g``, parallel to it (unchanged if ‖g‖ ≤ c; 0 stays 0).
-    """
+    """Rescale ``g`` to norm at most ``c`` (over all its components): ``min(1, c/‖g‖)·g``."""
     c = check_positive("c", c, hint="the clipping threshold")
     g = as_finite("g", g)
     norm = float(np.sqrt(np.sum(g**2)))
@@ -62,15 +40,7 @@ def global_norm(grads: Sequence[np.ndarray]) -> float:
 
 
 def clip_by_global_norm(grads: Sequence[np.ndarray], c: float) -> tuple[list[np.ndarray], float]:
-    """Scale every tensor by the same factor ``min(1, c/‖(g_1, …, g_k)‖)``.
-
-    Args:
-        grads: a list of gradients (any shapes), one per variable.
-        c: the threshold, > 0.
-
-    Returns:
-        ``(clipped list, global norm before clipping)``, like ``tf.clip_by_global_norm``.
-    """
+    """Scale all tensors by ``min(1, c/global_norm)``; return ``(clipped, norm)`` like TF."""
     c = check_positive("c", c, hint="the clipping threshold")
     norm = global_norm(grads)
     scale = 1.0 if norm <= c else c / norm
@@ -84,17 +54,10 @@ def keras_clip(
     clipvalue: float | None = None,
     global_clipnorm: float | None = None,
 ) -> list[np.ndarray]:
-    """What a Keras 3 optimizer does to the gradients before its update rule.
+    """What a Keras 3 optimizer does to the gradients before its update (at most one option set).
 
     Args:
-        grads: a list of gradients, one per variable.
-        clipnorm: clip each gradient by *its own* norm (:func:`clip_by_norm` per tensor).
-        clipvalue: clip every component to ``[−clipvalue, clipvalue]``.
-        global_clipnorm: clip all gradients together by their global norm.
-
-    Returns:
-        The clipped list (the gradients unchanged if no option is given). Like Keras,
-        at most one option may be set.
+        clipnorm: clip each gradient by its own norm (per variable, not global).
     """
     chosen = [v is not None for v in (clipnorm, clipvalue, global_clipnorm)]
     if sum(chosen) > 1:

@@ -1,16 +1,8 @@
-"""Dropout from scratch: the Bernoulli mask, standard and inverted dropout (forward and
-backward), exact enumeration of all masks, and Monte Carlo dropout prediction (chapter 5).
+"""Dropout from scratch (chapter 5): masks, standard and inverted dropout (forward and
+backward), exact enumeration of all masks, and Monte Carlo dropout prediction.
 
-Conventions (as in Keras and the rest of the book): the **rate** is the probability of
-*dropping* a unit, and ``p = 1 − rate`` is the probability of *keeping* it. A mask ``r``
-holds ones (kept) and zeros (dropped), drawn independently per element.
-
-* **Standard** dropout (the original paper's form): training ``y = r ⊙ x``; inference
-  ``y = p·x``.
-* **Inverted** dropout (what ``keras.layers.Dropout`` does): training ``y = r ⊙ x / p``;
-  inference ``y = x``.
-
-Both keep ``E[y_train] = y_infer`` for a fixed input.
+``rate`` is the probability of dropping a unit, ``p = 1 − rate`` of keeping it. Standard
+dropout scales by p at inference; inverted dropout (Keras) divides by p in training.
 """
 
 from __future__ import annotations
@@ -54,16 +46,7 @@ def _check_mask(mask: np.ndarray, x: np.ndarray) -> np.ndarray:
 def bernoulli_mask(
     shape: tuple[int, ...], rate: float, seed: int | np.random.Generator | None = None
 ) -> np.ndarray:
-    """Draw a dropout mask: each entry is 1 (kept) with probability ``1 − rate``.
-
-    Args:
-        shape: shape of the activations, e.g. ``(batch, units)``.
-        rate: probability of dropping a unit, in [0, 1).
-        seed: an integer seed or a ``numpy.random.Generator``.
-
-    Returns:
-        Float array of zeros and ones, shape ``shape``. Chapter 5.
-    """
+    """A float mask of ones (kept, probability ``1 − rate``) and zeros of the given shape."""
     rate = check_rate("rate", rate)
     shape = tuple(check_positive_int("shape entry", s) for s in np.atleast_1d(shape).tolist())
     return (as_generator("seed", seed).random(shape) >= rate).astype(float)
@@ -75,14 +58,7 @@ def dropout_forward(
     """Training-mode dropout with a given mask.
 
     Args:
-        x: activations, any shape.
-        mask: zeros and ones of the same shape (see :func:`bernoulli_mask`).
-        rate: the drop probability the mask was drawn with, in [0, 1).
-        scheme: ``"inverted"`` (``r ⊙ x / (1 − rate)``, as Keras) or ``"standard"``
-            (``r ⊙ x``).
-
-    Returns:
-        The dropped-out activations, shape of ``x``. Chapter 5.
+        scheme: ``"inverted"`` (``r ⊙ x / (1 − rate)``, as Keras) or ``"standard"`` (``r ⊙ x``).
     """
     rate = check_rate("rate", rate)
     check_choice("scheme", scheme, SCHEMES)
@@ -92,18 +68,7 @@ def dropout_forward(
 
 
 def dropout_inference(x: np.ndarray, rate: float, scheme: str = "inverted") -> np.ndarray:
-    """Inference-mode dropout: every unit is kept and the output is rescaled if needed.
-
-    Args:
-        x: activations, any shape.
-        rate: the training drop probability, in [0, 1).
-        scheme: ``"inverted"`` (returns ``x`` unchanged) or ``"standard"`` (returns
-            ``(1 − rate)·x``, the keep probability times x).
-
-    Returns:
-        Array shaped like ``x``: the expectation of :func:`dropout_forward` over masks.
-        Chapter 5.
-    """
+    """Inference-mode dropout: ``x`` for ``"inverted"``, ``(1 − rate)·x`` for ``"standard"``."""
     rate = check_rate("rate", rate)
     check_choice("scheme", scheme, SCHEMES)
     x = as_finite("x", x)
@@ -113,32 +78,12 @@ def dropout_inference(x: np.ndarray, rate: float, scheme: str = "inverted") -> n
 def dropout_backward(
     dy: np.ndarray, mask: np.ndarray, rate: float, scheme: str = "inverted"
 ) -> np.ndarray:
-    """Gradient of the loss with respect to the input of training-mode dropout.
-
-    The forward pass is linear in ``x`` for a fixed mask, so ``∂L/∂x = r ⊙ ∂L/∂y``
-    (divided by ``1 − rate`` for inverted dropout): dropped units pass no gradient back.
-
-    Args:
-        dy: ∂L/∂y, the upstream gradient, shape of the activations.
-        mask: the mask used in the forward pass, same shape.
-        rate: the drop probability, in [0, 1).
-        scheme: ``"inverted"`` or ``"standard"``.
-
-    Returns:
-        ∂L/∂x, same shape as ``dy``. Chapter 5.
-    """
+    """∂L/∂x of training-mode dropout: ``r ⊙ dy`` (divided by ``1 − rate`` if inverted)."""
     return dropout_forward(as_finite("dy", dy), mask, rate, scheme)
 
 
 def all_masks(n_units: int) -> np.ndarray:
-    """Every possible dropout mask of ``n_units`` units (for exact expectations).
-
-    Args:
-        n_units: number of units, at most 20 (there are ``2**n_units`` masks).
-
-    Returns:
-        Array of zeros and ones, shape ``(2**n_units, n_units)``. Chapter 5.
-    """
+    """Every dropout mask of ``n_units`` (≤ 20) units, shape ``(2**n_units, n_units)``."""
     n_units = check_positive_int("n_units", n_units)
     if n_units > 20:
         raise RegbookError(f"n_units={n_units} gives 2**{n_units} masks; use at most 20.")
@@ -146,16 +91,7 @@ def all_masks(n_units: int) -> np.ndarray:
 
 
 def mask_probabilities(masks: np.ndarray, rate: float) -> np.ndarray:
-    """Probability of each mask when units are kept independently with ``p = 1 − rate``.
-
-    Args:
-        masks: zeros and ones, shape ``(n_masks, n_units)``.
-        rate: the drop probability, in [0, 1).
-
-    Returns:
-        ``p**kept · rate**dropped`` for each mask, shape ``(n_masks,)``. Over
-        :func:`all_masks` they sum to 1. Chapter 5.
-    """
+    """Probability ``p**kept · rate**dropped`` of each mask (sum 1 over :func:`all_masks`)."""
     rate = check_rate("rate", rate)
     masks = as_finite("masks", masks)
     if masks.ndim != 2:
@@ -176,17 +112,8 @@ def mlp_forward(
     """Logits of an MLP with inverted dropout after every hidden layer.
 
     Args:
-        x: inputs, shape ``(batch, d_in)``.
-        layers: ``[(W, b), ...]`` with ``W`` of shape ``(d_in, d_out)``; the last pair is
-            the output layer (no activation, no dropout).
-        rate: drop probability after each hidden activation, in [0, 1).
-        mode: ``"inference"`` (no masks: the deterministic, weight-scaled network) or
-            ``"sample"`` (a fresh mask per example and unit, as in training).
-        seed: seed or Generator for the masks in ``"sample"`` mode.
-        activation: hidden activation (ReLU by default).
-
-    Returns:
-        Logits, shape ``(batch, d_out)``. Chapter 5.
+        layers: ``[(W, b), ...]`` with ``W`` of shape ``(d_in, d_out)``; the last is the output.
+        mode: ``"inference"`` (no masks) or ``"sample"`` (a fresh mask per example and unit).
     """
     rate = check_rate("rate", rate)
     check_choice("mode", mode, ("inference", "sample"))
@@ -221,23 +148,12 @@ def mc_dropout_predict(
     """Monte Carlo dropout: average many stochastic forward passes (dropout kept on).
 
     Args:
-        predict: a *stochastic* function ``x -> scores`` of shape ``(batch, n_classes)``,
-            e.g. ``lambda x: model(x, training=True)`` for a Keras model, or
-            :func:`mlp_forward` with ``mode="sample"``.
-        x: inputs, shape ``(batch, ...)``.
-        n_samples: number of forward passes T.
+        predict: a stochastic ``x -> scores``, e.g. ``lambda x: model(x, training=True)``.
         logits: whether ``predict`` returns logits (softmax is applied) or probabilities.
-        tile: make *one* call on ``n_samples`` stacked copies of ``x`` instead of
-            ``n_samples`` calls (much faster for a Keras model). Valid because dropout
-            draws an independent mask for every example; not valid for a model whose
-            training-mode output depends on the rest of the batch (batch normalization).
+        tile: one call on ``n_samples`` stacked copies (faster); invalid with batch norm.
 
     Returns:
-        ``samples`` (T, batch, n_classes) probabilities; ``mean`` (batch, n_classes), the
-        predictive distribution; ``std`` (batch, n_classes) over samples; ``entropy``
-        (batch,), the predictive entropy H[mean]; ``mutual_info`` (batch,), H[mean] minus
-        the mean entropy of the samples (the part of the uncertainty due to the weights).
-        Chapter 5.
+        ``samples``, ``mean``, ``std``, ``entropy`` (of the mean) and ``mutual_info``.
     """
     n_samples = check_positive_int("n_samples", n_samples)
     if not callable(predict):

@@ -1,17 +1,8 @@
-"""Early stopping: the stopping rule of ``keras.callbacks.EarlyStopping`` in NumPy, and
-early stopping as implicit L2 for linear least squares (chapter 7).
+"""Early stopping (chapter 7): Keras' ``EarlyStopping`` rule replayed on a recorded curve,
+and early stopping as implicit L2 for linear least squares.
 
-Two parts:
-
-* :func:`early_stopping` replays Keras' rule on a recorded curve of monitored values, so
-  the stopping epoch and the restored ("best") epoch can be computed for any patience
-  without training again.
-* :func:`gd_path`, :func:`ridge_path` and the filter factors :func:`gd_filter` /
-  :func:`ridge_filter` compare gradient descent from ``w = 0`` with ridge regression. The
-  loss is Keras' ``MeanSquaredError``, ``L(w) = ‖Xw − y‖² / n`` (no ½), so a plain
-  ``keras.optimizers.SGD(learning_rate=η)`` takes exactly the steps of :func:`gd_path`, and
-  ridge is ``L(w) + λ/2·‖w‖²`` — the book's L2 convention, ``keras.regularizers.L2(λ/2)``.
-  The Hessian of ``L`` is ``H = 2·XᵀX / n``; :func:`hessian_eigh` returns its eigenpairs.
+The loss is Keras' ``MeanSquaredError``, ``‖Xw − y‖²/n`` (no ½), so ``SGD(η)`` takes the
+steps of :func:`gd_path`; ridge adds the book's ``λ/2·‖w‖²``. The Hessian is ``2XᵀX/n``.
 """
 
 from __future__ import annotations
@@ -51,17 +42,10 @@ __all__ = [
 # --------------------------------------------------------------------- the stopping rule
 @dataclass(frozen=True)
 class EarlyStoppingResult:
-    """What the early-stopping rule decides on one curve. Epochs are 1-based, as in
-    :attr:`regbook.training.Run.history` (Keras' own ``stopped_epoch`` and ``best_epoch``
-    attributes are 0-based).
+    """Decision on one curve: ``stopped``, ``epochs_run``, ``best_epoch``, ``best_value``.
 
-    Attributes:
-        stopped: whether the rule stopped training before the curve ended.
-        epochs_run: how many epochs training ran (the stopping epoch if ``stopped``, else
-            the length of the curve).
-        best_epoch: the epoch whose weights ``restore_best_weights=True`` restores (the
-            last improvement; 0 if no epoch was monitored).
-        best_value: the monitored value at ``best_epoch`` (NaN if none).
+    Epochs are 1-based (Keras' ``stopped_epoch``, ``best_epoch`` are 0-based); ``best_epoch`` is
+    what ``restore_best_weights=True`` restores.
     """
 
     stopped: bool
@@ -81,29 +65,13 @@ def early_stopping(
 ) -> EarlyStoppingResult:
     """Replay ``keras.callbacks.EarlyStopping`` (Keras 3) on a recorded curve.
 
-    The rule, as in Keras' source: the first monitored epoch is always the best so far.
-    After it, a value is an *improvement* if it beats the best so far by more than
-    ``min_delta`` (for ``mode="min"``: ``value < best − min_delta``; the comparison is
-    made in float32, like Keras' ``ops.less``). A counter ``wait`` grows by one on every
-    monitored epoch and is reset to 0 by an improvement (if ``baseline`` is given, only by
-    one that also beats the baseline). Training stops at the end of the first epoch where
-    ``wait >= patience`` (never at the very first epoch). Consequently ``patience=0`` and
-    ``patience=1`` behave the same: both stop at the first epoch without improvement.
+    An improvement must beat the best by more than ``min_delta``; training stops at the
+    first monitored epoch with ``wait >= patience``, so ``patience=0`` and ``1`` behave alike.
 
     Args:
-        values: the monitored quantity per epoch, shape ``(n_epochs,)``. NaN marks an
-            epoch without a value (e.g. no validation pass because of
-            ``validation_freq``); Keras skips such epochs, so ``patience`` counts
-            *monitored* epochs.
-        patience: monitored epochs without improvement that are tolerated (>= 0).
-        min_delta: the smallest change that counts as an improvement (its sign is
-            ignored, as in Keras).
-        mode: ``"min"`` (losses) or ``"max"`` (accuracies).
-        baseline: a value the monitored quantity must beat before ``wait`` is reset.
+        values: monitored value per epoch; NaN marks an unmonitored epoch (skipped, as Keras).
+        baseline: a value to beat before ``wait`` is reset.
         start_from_epoch: number of initial epochs that are not monitored at all.
-
-    Returns:
-        An :class:`EarlyStoppingResult`.
     """
     arr = np.asarray(values, dtype=float)
     if arr.ndim != 1 or arr.size == 0:
@@ -150,15 +118,7 @@ def early_stopping(
 
 # ------------------------------------------------------- early stopping as implicit L2
 def mse_loss(w: np.ndarray, X: np.ndarray, y: np.ndarray, lambda_: float = 0.0) -> float:
-    """Keras' mean squared error plus the book's L2 penalty: ``‖Xw − y‖²/n + λ/2·‖w‖²``.
-
-    Args:
-        w: weights, shape ``(p,)``; X: inputs, shape ``(n, p)``; y: targets, shape ``(n,)``.
-        lambda_: λ ≥ 0 (book convention; Keras: ``L2(λ/2)``).
-
-    Returns:
-        The loss (a float).
-    """
+    """Keras' MSE plus the book's L2: ``‖Xw − y‖²/n + λ/2·‖w‖²`` (Keras: ``L2(λ/2)``)."""
     X, y = as_xy(X, y)
     w = as_vector("w", w, X.shape[1])
     lam = check_nonnegative("lambda_", lambda_)
@@ -175,15 +135,7 @@ def mse_gradient(w: np.ndarray, X: np.ndarray, y: np.ndarray, lambda_: float = 0
 
 
 def hessian_eigh(X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Eigen-decomposition of the Hessian ``H = 2·XᵀX/n`` of :func:`mse_loss`.
-
-    Args:
-        X: inputs, shape ``(n, p)``.
-
-    Returns:
-        ``(s, V)``: eigenvalues ``s ≥ 0`` in ascending order, shape ``(p,)``, and
-        orthonormal eigenvectors as the columns of ``V``, shape ``(p, p)``.
-    """
+    """Eigenvalues (ascending) and eigenvectors of :func:`mse_loss`'s Hessian ``2XᵀX/n``."""
     X = as_finite("X", X)
     if X.ndim != 2:
         raise RegbookError(f"X must be a 2-D array (n_samples, n_features), got shape {X.shape}.")
@@ -192,15 +144,10 @@ def hessian_eigh(X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 def gd_path(X: np.ndarray, y: np.ndarray, lr: float, steps: int) -> np.ndarray:
-    """Full-batch gradient descent on :func:`mse_loss` (λ = 0) from ``w = 0``.
+    """Full-batch gradient descent on :func:`mse_loss` from ``w = 0``; all ``steps + 1`` iterates.
 
     Args:
-        X: inputs, shape ``(n, p)``; y: targets, shape ``(n,)``.
-        lr: step size η; must satisfy ``η·s_max < 2`` (else the iteration diverges).
-        steps: number of steps t.
-
-    Returns:
-        The iterates ``w_0 = 0, w_1, …, w_t``, shape ``(t + 1, p)``.
+        lr: step size η; needs ``η·s_max < 2`` or the iteration diverges.
     """
     X, y = as_xy(X, y)
     steps = check_positive_int("steps", steps)
@@ -221,15 +168,7 @@ def gd_path(X: np.ndarray, y: np.ndarray, lr: float, steps: int) -> np.ndarray:
 
 
 def ridge_solution(X: np.ndarray, y: np.ndarray, lambda_: float) -> np.ndarray:
-    """Minimiser of ``‖Xw − y‖²/n + λ/2·‖w‖²``: ``w_λ = (H + λI)⁻¹·2Xᵀy/n``.
-
-    Args:
-        X: inputs, shape ``(n, p)``; y: targets, shape ``(n,)``.
-        lambda_: λ ≥ 0; for λ = 0 the minimum-norm least-squares solution.
-
-    Returns:
-        ``w_λ``, shape ``(p,)``.
-    """
+    """Minimiser ``(H + λI)⁻¹·2Xᵀy/n`` of :func:`mse_loss`; minimum-norm least squares at λ = 0."""
     X, y = as_xy(X, y)
     lam = check_nonnegative("lambda_", lambda_)
     if lam == 0:
@@ -247,15 +186,7 @@ def ridge_path(X: np.ndarray, y: np.ndarray, lambdas: Sequence[float]) -> np.nda
 
 
 def gd_filter(s: np.ndarray, lr: float, steps: int | np.ndarray) -> np.ndarray:
-    """How much of the least-squares solution gradient descent has reached along an
-    eigen-direction with Hessian eigenvalue ``s``: ``1 − (1 − η·s)^t``.
-
-    Args:
-        s: eigenvalues, any shape; lr: η > 0; steps: t (int or array broadcasting with s).
-
-    Returns:
-        Filter factors, the broadcast shape of ``s`` and ``steps``.
-    """
+    """Gradient descent's filter factor ``1 − (1 − η·s)^t`` along a Hessian eigenvalue ``s``."""
     lr = check_nonnegative("lr", lr)
     steps = np.asarray(steps)
     if np.any(as_finite("steps", steps) < 0):
@@ -264,8 +195,7 @@ def gd_filter(s: np.ndarray, lr: float, steps: int | np.ndarray) -> np.ndarray:
 
 
 def ridge_filter(s: np.ndarray, lambda_: float | np.ndarray) -> np.ndarray:
-    """Ridge's shrinkage along an eigen-direction with Hessian eigenvalue ``s``:
-    ``s / (s + λ)``, any broadcastable shapes (λ > 0)."""
+    """Ridge's filter factor ``s / (s + λ)`` along a Hessian eigenvalue ``s`` (λ > 0)."""
     lam = np.asarray(lambda_, dtype=float)
     if np.any(~np.isfinite(lam)) or np.any(lam <= 0):
         raise RegbookError(f"lambda_ must be > 0 for the ridge filter, got {lambda_!r}.")
@@ -274,15 +204,7 @@ def ridge_filter(s: np.ndarray, lambda_: float | np.ndarray) -> np.ndarray:
 
 
 def effective_lambda(lr: float, steps: int | np.ndarray) -> float | np.ndarray:
-    """The ridge strength that ``t`` steps of gradient descent with step ``η`` resemble:
-    ``λ ≈ 1/(η·t)`` (book convention: penalty ``λ/2·‖w‖²``).
-
-    Args:
-        lr: η > 0; steps: t ≥ 1 (int or array).
-
-    Returns:
-        ``1/(η·t)``, a float or an array shaped like ``steps``.
-    """
+    """The ridge strength ``λ ≈ 1/(η·t)`` that t steps of gradient descent resemble (λ/2·‖w‖²)."""
     lr = check_positive("lr", lr, hint="the learning rate η")
     t = as_finite("steps", steps)
     if np.any(t < 1):
@@ -298,20 +220,7 @@ def closest_ridge_lambda(
     bounds: tuple[float, float] = (1e-8, 1e4),
     num: int = 241,
 ) -> float:
-    """The λ whose ridge solution is closest (Euclidean) to the weights ``w``.
-
-    A log-spaced grid of ``num`` values in ``bounds`` is searched first, then the best
-    grid interval is refined by a bounded scalar minimisation in log λ.
-
-    Args:
-        w: weights to match, shape ``(p,)`` (e.g. a row of :func:`gd_path`).
-        X: inputs, shape ``(n, p)``; y: targets, shape ``(n,)``.
-        bounds: search range ``(λ_min, λ_max)`` with ``0 < λ_min < λ_max``.
-        num: grid size (>= 3).
-
-    Returns:
-        The best λ (a float).
-    """
+    """The λ in ``bounds`` whose ridge solution is closest to ``w`` (log grid, then refined)."""
     from scipy.optimize import minimize_scalar
 
     X, y = as_xy(X, y)

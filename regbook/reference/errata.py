@@ -1,25 +1,7 @@
 """NumPy transcriptions of the source documents' formulas and code, and their corrections.
 
-The errata appendix (``book/errata.md``) lists every mistake of the five source documents;
-the demonstrations notebook (``notebooks/13_errata-demonstrations.ipynb``) runs what this
-module implements:
-
-* document 003 §3–4: the penalised least-squares objective ``J(θ) = L(θ) + λ/2·Σθ²``, its
-  correct gradient, the document's gradient ``∇L + 2λθ``, and a faithful transcription of
-  its gradient-descent loop (:func:`doc003_gradient_descent`);
-* document 000 §4.1: the plain (sub)gradient-descent update for the L1 penalty
-  (:func:`l1_subgradient_descent`), which never produces exact zeros;
-* document 004 §3.1: the document's "elastic net" formula (:func:`doc004_elastic_net`);
-* batch normalization in training mode (:func:`batch_norm`), to compare with document
-  000 §3.3's ``y = γ·x + β``;
-* the exact average of a dropout network over all its ``2ⁿ`` masks
-  (:func:`dropout_ensemble`), against document 002's "polynomial model";
-* clipped gradient descent on least squares (:func:`clipped_gradient_descent`), against
-  document 004's "clipping is a form of regularization".
-
-Least-squares data loss throughout: ``L(θ) = (1/n)·‖Xθ − y‖²`` (the mean squared error,
-as in document 003's ``loss`` function), unless a docstring says otherwise. Introduced in
-the errata demonstrations (appendix).
+Run by the errata demonstrations (``notebooks/13_errata-demonstrations.ipynb``; listed in
+``book/errata.md``). Data loss ``L(θ) = ‖Xθ − y‖²/n`` unless a docstring says otherwise.
 """
 
 from __future__ import annotations
@@ -79,16 +61,7 @@ def _check_lr(lr) -> float:
 
 
 def penalized_mse(X: np.ndarray, y: np.ndarray, theta: np.ndarray, lambda_: float) -> float:
-    """Document 003's objective ``J(θ) = (1/n)·‖Xθ − y‖² + λ/2·Σθ_i²``.
-
-    Args:
-        X: inputs, shape ``(n, d)``; y: targets, shape ``(n,)`` or ``(n, 1)``.
-        theta: parameters, shape ``(d,)`` or ``(d, 1)``.
-        lambda_: λ ≥ 0 in the book's L2 convention (λ/2·Σθ²).
-
-    Returns:
-        J(θ) as a float.
-    """
+    """Document 003's objective ``J(θ) = ‖Xθ − y‖²/n + λ/2·Σθ_i²``."""
     X, y = _check_xy(X, y)
     theta = _check_theta(theta, X.shape[1])
     lam = check_nonnegative("lambda_", lambda_)
@@ -98,14 +71,7 @@ def penalized_mse(X: np.ndarray, y: np.ndarray, theta: np.ndarray, lambda_: floa
 def penalized_mse_gradient(
     X: np.ndarray, y: np.ndarray, theta: np.ndarray, lambda_: float
 ) -> np.ndarray:
-    """The correct gradient of :func:`penalized_mse`: ``(2/n)·Xᵀ(Xθ − y) + λθ``.
-
-    Args:
-        X, y, theta, lambda_: as in :func:`penalized_mse`.
-
-    Returns:
-        ∇J(θ), shape ``(d,)``.
-    """
+    """The correct gradient of :func:`penalized_mse`: ``(2/n)·Xᵀ(Xθ − y) + λθ``."""
     X, y = _check_xy(X, y)
     theta = _check_theta(theta, X.shape[1])
     lam = check_nonnegative("lambda_", lambda_)
@@ -115,14 +81,7 @@ def penalized_mse_gradient(
 def doc003_text_gradient(
     X: np.ndarray, y: np.ndarray, theta: np.ndarray, lambda_: float
 ) -> np.ndarray:
-    """The gradient document 003 §3.2 writes for ``J = L + λ/2·R``: ``∇L + 2λθ`` (wrong).
-
-    Args:
-        X, y, theta, lambda_: as in :func:`penalized_mse`.
-
-    Returns:
-        ``(2/n)·Xᵀ(Xθ − y) + 2λθ``, shape ``(d,)``; it exceeds the true gradient by λθ.
-    """
+    """Document 003 §3.2's wrong gradient ``∇L + 2λθ`` (λθ too much)."""
     X, y = _check_xy(X, y)
     theta = _check_theta(theta, X.shape[1])
     lam = check_nonnegative("lambda_", lambda_)
@@ -130,17 +89,7 @@ def doc003_text_gradient(
 
 
 def ridge_minimizer(X: np.ndarray, y: np.ndarray, lambda_: float) -> np.ndarray:
-    """The minimiser of :func:`penalized_mse`, from its normal equations.
-
-    Setting the gradient to zero, ``(2/n)·Xᵀ(Xθ − y) + λθ = 0``, gives
-    ``θ* = (XᵀX + (nλ/2)·I)⁻¹ Xᵀy``.
-
-    Args:
-        X, y, lambda_: as in :func:`penalized_mse` (λ = 0 needs XᵀX invertible).
-
-    Returns:
-        θ*, shape ``(d,)``.
-    """
+    """The minimiser ``(XᵀX + (nλ/2)·I)⁻¹ Xᵀy`` of :func:`penalized_mse`."""
     X, y = _check_xy(X, y)
     lam = check_nonnegative("lambda_", lambda_)
     n, d = X.shape
@@ -155,21 +104,9 @@ def doc003_gradient_descent(
     lambda_: float = 0.01,
     iterations: int = 1000,
 ) -> np.ndarray:
-    """A faithful transcription of document 003 §4's training loop.
+    """Document 003 §4's loop as printed: ``θ ← θ − lr·(Xᵀ(Xθ − y) + λθ)``; returns the path.
 
-    Each step computes the document's ``gradients = Xᵀ(Xθ − y)`` (a sum over examples, no
-    factor 2 and no division by n, although its ``loss`` is the *mean* squared error) and
-    ``regularization_gradient = λθ``, then ``θ ← θ − lr·(gradients + λθ)``. Overflow is
-    allowed to happen silently, as it would in the document's code.
-
-    Args:
-        X: inputs, shape ``(n, d)``; y: targets, shape ``(n,)`` or ``(n, 1)``.
-        theta0: initial parameters, shape ``(d,)`` or ``(d, 1)``.
-        learning_rate, lambda_, iterations: the document's ``learning_rate = 0.01``,
-            ``lambda_ = 0.01``, ``iterations = 1000`` by default.
-
-    Returns:
-        The path of parameters, shape ``(iterations + 1, d)`` (row 0 is ``theta0``).
+    Its gradient is a sum (no 2/n) although its loss is a mean; overflow passes silently.
     """
     X, y = _check_xy(X, y)
     theta = _check_theta(theta0, X.shape[1]).copy()
@@ -187,17 +124,7 @@ def doc003_gradient_descent(
 
 
 def max_stable_learning_rate(hessian: np.ndarray) -> float:
-    """The largest step size for which gradient descent on a quadratic converges.
-
-    On ``f(θ) = ½·θᵀHθ − bᵀθ`` the error evolves as ``e ← (I − ηH)e``; it shrinks iff
-    every eigenvalue h of H satisfies ``|1 − ηh| < 1``, i.e. ``η < 2 / h_max``.
-
-    Args:
-        hessian: symmetric positive semi-definite matrix, shape ``(d, d)``.
-
-    Returns:
-        ``2 / h_max``.
-    """
+    """``2 / h_max``: the largest step for which gradient descent on a quadratic converges."""
     H = as_finite("hessian", hessian)
     if H.ndim != 2 or H.shape[0] != H.shape[1] or not np.allclose(H, H.T):
         raise RegbookError(f"hessian must be a symmetric square matrix, got shape {H.shape}.")
@@ -214,19 +141,9 @@ def l1_subgradient_descent(
     learning_rate: float,
     iterations: int,
 ) -> np.ndarray:
-    """Document 000 §4.1's update for the L1 penalty, ``w ← w − η·(∇L + λ·sign(w))``.
+    """Document 000 §4.1's update ``w ← w − η·(∇L + λ·sign(w))`` from w = 0.
 
-    The data loss here is ``L(w) = 1/(2n)·‖Xw − y‖²`` (scikit-learn's ``Lasso``
-    objective, so the result can be compared with it); ``sign(0) = 0``.
-
-    Args:
-        X: inputs, shape ``(n, d)``; y: targets, shape ``(n,)``.
-        lambda_: the L1 strength λ ≥ 0 (penalty ``λ·Σ|w_i|``).
-        learning_rate: the fixed step η > 0.
-        iterations: number of steps, starting from w = 0.
-
-    Returns:
-        The final weights, shape ``(d,)``.
+    The data loss here is ``‖Xw − y‖²/(2n)``, scikit-learn's ``Lasso`` objective.
     """
     X, y = _check_xy(X, y)
     lam = check_nonnegative("lambda_", lambda_)
@@ -242,18 +159,10 @@ def l1_subgradient_descent(
 def doc004_elastic_net(
     W: np.ndarray, alpha: float, beta1: float, beta2: float, matrix_norm: str = "spectral"
 ) -> float:
-    """Document 004 §3.1's "elastic net" term, transcribed as printed:
-    ``α·(‖β₁W‖₁ + ‖β₂W‖_F²) + (1 − α)·‖W‖₂²``.
+    """Document 004 §3.1's "elastic net" as printed: ``α·(‖β₁W‖₁ + ‖β₂W‖_F²) + (1 − α)·‖W‖₂²``.
 
     Args:
-        W: a weight matrix, shape ``(m, k)`` (a vector is treated as ``(m, 1)``).
-        alpha: the document's α in [0, 1].
-        beta1, beta2: the document's coefficients, both > 0.
-        matrix_norm: how to read ``‖W‖₂``: ``"spectral"`` (its standard meaning for a
-            matrix, the largest singular value) or ``"frobenius"``.
-
-    Returns:
-        The value of the document's expression.
+        matrix_norm: ``‖W‖₂`` read as ``"spectral"`` (largest singular value) or ``"frobenius"``.
     """
     W = np.atleast_2d(as_finite("W", W))
     if W.shape[0] == 1 and W.ndim == 2:
@@ -274,17 +183,7 @@ def doc004_elastic_net(
 def batch_norm(
     x: np.ndarray, gamma: np.ndarray | float = 1.0, beta: np.ndarray | float = 0.0, eps=1e-3
 ) -> np.ndarray:
-    """Batch normalization in training mode: ``y = γ·x̂ + β`` with
-    ``x̂ = (x − μ_B) / √(σ_B² + ε)``, statistics per feature over the batch (axis 0).
-
-    Args:
-        x: a batch, shape ``(B, features)``.
-        gamma, beta: scale and shift, scalars or shape ``(features,)``.
-        eps: ε (Keras' default is 1e-3).
-
-    Returns:
-        The normalised batch, shape ``(B, features)``.
-    """
+    """Training-mode batch norm ``γ·(x − μ_B)/√(σ_B² + ε) + β`` over axis 0 (document 000 §3.3)."""
     x = as_finite("x", x)
     if x.ndim != 2 or len(x) < 2:
         raise RegbookError(
@@ -298,20 +197,10 @@ def batch_norm(
 
 
 def dropout_ensemble(h: np.ndarray, W: np.ndarray, keep_prob: float) -> dict[str, np.ndarray]:
-    """Average a dropout layer's read-out exactly over all ``2ⁿ`` masks of its n inputs.
-
-    The sub-network with mask m ∈ {0, 1}ⁿ computes logits ``z(m) = W(m ⊙ h)`` and has
-    probability ``p^|m|·(1 − p)^(n − |m|)`` under dropout with keep probability p.
-
-    Args:
-        h: the hidden activations of one example, shape ``(n,)`` with n ≤ 16.
-        W: read-out weights, shape ``(k, n)``.
-        keep_prob: p in (0, 1].
+    """A dropout read-out averaged exactly over all ``2ⁿ`` masks (n ≤ 16) of ``h``.
 
     Returns:
-        ``{"n_subnetworks": 2ⁿ, "mean_logits": E_m[z(m)] (shape (k,)),
-        "geometric_softmax": the renormalised weighted geometric mean of softmax(z(m))
-        (shape (k,))}``.
+        ``n_subnetworks``, ``mean_logits`` and ``geometric_softmax`` (renormalised).
     """
     h = as_finite("h", h)
     W = np.atleast_2d(as_finite("W", W))
@@ -344,20 +233,7 @@ def clipped_gradient_descent(
     iterations: int,
     lambda_: float = 0.0,
 ) -> np.ndarray:
-    """Gradient descent on :func:`penalized_mse` with the gradient clipped to norm ≤ c.
-
-    Each step uses ``g·min(1, c/‖g‖)``, as ``keras.optimizers.SGD(clipnorm=c)`` does.
-
-    Args:
-        X, y: as in :func:`penalized_mse`.
-        learning_rate: the step η > 0.
-        clipnorm: the threshold c > 0.
-        iterations: number of steps, starting from θ = 0.
-        lambda_: optional L2 strength (book convention).
-
-    Returns:
-        The final parameters, shape ``(d,)``.
-    """
+    """Gradient descent from θ = 0 on :func:`penalized_mse`, clipped as ``SGD(clipnorm=c)``."""
     X, y = _check_xy(X, y)
     lr = _check_lr(learning_rate)
     c = check_positive("clipnorm", clipnorm)

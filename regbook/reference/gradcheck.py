@@ -1,4 +1,4 @@
-"""Finite-difference gradients, to check the analytic ones (used throughout the book)."""
+"""Finite-difference gradients, to check the analytic ones (from chapter 2 on)."""
 
 from __future__ import annotations
 
@@ -12,16 +12,7 @@ __all__ = ["numerical_gradient", "relative_error"]
 def numerical_gradient(
     f: Callable[[np.ndarray], float], x: np.ndarray, eps: float = 1e-6
 ) -> np.ndarray:
-    """Central-difference gradient of a scalar function.
-
-    Args:
-        f: maps an array shaped like ``x`` to a float.
-        x: the point, any shape (float64 recommended).
-        eps: step size.
-
-    Returns:
-        Array shaped like ``x``: ``(f(x + eps·e_i) − f(x − eps·e_i)) / (2·eps)``.
-    """
+    """Central-difference gradient ``(f(x + eps·e_i) − f(x − eps·e_i)) / (2·eps)``."""
     x = np.array(x, dtype=float)
     grad = np.zeros_like(x)
     it = np.nditer(x, flags=["multi_index"])

@@ -1,13 +1,6 @@
-"""NumPy references for chapter 10 (choosing the regularization strength).
-
-* :func:`ridge_path` — ridge regression for many strengths at once from one SVD (the
-  cheap model the chapter uses where a experiment needs thousands of fits);
-* :func:`expected_max_normal` and :func:`selection_optimism` — how much the best of k noisy
-  scores overstates its true value;
-* :func:`p_random_hit` and :func:`n_random_trials` — how often random search lands in the
-  best fraction of an important hyper-parameter's range;
-* :func:`gp_posterior` and :func:`ucb` — the Gaussian-process surrogate and the
-  upper-confidence-bound acquisition function of Bayesian optimization.
+"""NumPy references for chapter 10 (choosing the regularization strength): a ridge path
+from one SVD, the optimism of picking the best of k scores, random-search hit rates, and
+a Gaussian-process surrogate with the UCB acquisition of Bayesian optimization.
 """
 
 from __future__ import annotations
@@ -56,43 +49,25 @@ def _ridge_problem(W, b, X, Y, lambda_):
 
 
 def ridge_objective(W: np.ndarray, b: np.ndarray, X: np.ndarray, Y: np.ndarray, lambda_: float):
-    """``½‖XW + b − Y‖² + (λ/2)‖W‖²`` (sum over examples and outputs; the bias is not penalised).
-
-    Args:
-        W: weights ``(d, c)``; b: bias ``(c,)``; X: inputs ``(n, d)``; Y: targets ``(n, c)``.
-        lambda_: λ ≥ 0 (book convention, λ/2·Σw²).
-
-    Returns:
-        The objective, a float.
-    """
+    """``½‖XW + b − Y‖² + (λ/2)‖W‖²``, summed over examples and outputs; b unpenalised."""
     W, b, X, Y, lam = _ridge_problem(W, b, X, Y, lambda_)
     r = X @ W + b - Y
     return 0.5 * float(np.sum(r**2)) + 0.5 * lam * float(np.sum(W**2))
 
 
 def ridge_gradient(W: np.ndarray, b: np.ndarray, X: np.ndarray, Y: np.ndarray, lambda_: float):
-    """Gradient of :func:`ridge_objective`: ``(Xᵀr + λW, Σ_i r_i)`` with ``r = XW + b − Y``.
-
-    Returns:
-        ``(dW, db)`` with the shapes of ``W`` and ``b``.
-    """
+    """``(dW, db)`` of :func:`ridge_objective`: ``(Xᵀr + λW, Σ_i r_i)`` with ``r = XW + b − Y``."""
     W, b, X, Y, lam = _ridge_problem(W, b, X, Y, lambda_)
     r = X @ W + b - Y
     return X.T @ r + lam * W, r.sum(axis=0)
 
 
 def ridge_path(X: np.ndarray, Y: np.ndarray, lambdas) -> tuple[np.ndarray, np.ndarray]:
-    """Minimisers of :func:`ridge_objective` for every λ in ``lambdas``, from one SVD.
-
-    With centred data ``Xc = X − x̄`` and ``Yc = Y − ȳ``, setting the gradient to zero gives
-    ``W(λ) = (XcᵀXc + λI)⁻¹XcᵀYc``; with the thin SVD ``Xc = U diag(s) Vᵀ`` this is
-    ``V diag(s/(s² + λ)) UᵀYc``, and ``b(λ) = ȳ − x̄ W(λ)``.
+    """Minimisers ``(W, b)`` of :func:`ridge_objective` for every λ, from one SVD of centred data.
 
     Args:
-        X: inputs ``(n, d)``.
         Y: targets ``(n,)`` or ``(n, c)`` (e.g. one-hot labels: a ridge classifier).
-        lambdas: strengths, shape ``(m,)``, each ≥ 0 (λ = 0 gives the minimum-norm
-            least-squares solution, also with more features than examples).
+        lambdas: strengths ≥ 0; λ = 0 gives the minimum-norm least-squares solution.
 
     Returns:
         ``(W, b)`` of shapes ``(m, d, c)`` and ``(m, c)``.
@@ -122,18 +97,7 @@ def ridge_path(X: np.ndarray, Y: np.ndarray, lambdas) -> tuple[np.ndarray, np.nd
 
 # ---------------------------------------------------------------- optimism of the best score
 def expected_max_normal(k: int, grid: int = 4001) -> float:
-    """``E[max(Z_1, ..., Z_k)]`` for k independent standard normal variables.
-
-    The maximum has density ``k φ(z) Φ(z)^(k−1)``; the expectation is the integral of ``z``
-    times that density, computed on a fine grid over [−10, 10].
-
-    Args:
-        k: number of variables (>= 1); ``k = 1`` gives 0, ``k = 2`` gives ``1/√π``.
-        grid: number of quadrature points.
-
-    Returns:
-        The expectation, a float.
-    """
+    """``E[max(Z_1, ..., Z_k)]`` for k independent standard normals (by quadrature)."""
     from scipy.stats import norm
 
     k = check_positive_int("k", k)
@@ -143,20 +107,10 @@ def expected_max_normal(k: int, grid: int = 4001) -> float:
 
 
 def selection_optimism(accuracy: float, n_test: int, k: int) -> float:
-    """Expected overstatement of the best of k equally good classifiers' test accuracies.
-
-    Each accuracy measured on ``n_test`` examples has standard error
-    ``σ = √(p(1 − p)/n_test)``; with independent errors the best of k such estimates
-    exceeds the common true value ``p`` by ``σ · E[max of k standard normals]`` on average
-    (normal approximation to the binomial).
-
-    Args:
-        accuracy: the true accuracy p in (0, 1).
-        n_test: size of the set the accuracies are measured on.
-        k: number of settings compared.
+    """Expected overstatement of the best of k equally good accuracies measured on ``n_test``.
 
     Returns:
-        The expected optimism, in accuracy units.
+        ``√(p(1 − p)/n_test) · E[max of k standard normals]``, in accuracy units.
     """
     p = _fraction("accuracy", accuracy)
     n = check_positive_int("n_test", n_test)
@@ -165,30 +119,13 @@ def selection_optimism(accuracy: float, n_test: int, k: int) -> float:
 
 # ---------------------------------------------------------------- random vs grid search
 def p_random_hit(w: float, n: int) -> float:
-    """Probability that at least one of n independent uniform draws lands in a given
-    fraction ``w`` of the range: ``1 − (1 − w)^n``.
-
-    Args:
-        w: the target's share of the range, in (0, 1].
-        n: number of random trials.
-
-    Returns:
-        The probability.
-    """
+    """``1 − (1 − w)^n``: chance that one of n uniform draws lands in a fraction ``w``."""
     w = _fraction("w", w, closed_right=True)
     return 1.0 - (1.0 - w) ** check_positive_int("n", n)
 
 
 def n_random_trials(w: float, p: float) -> int:
-    """Smallest n with :func:`p_random_hit` ``(w, n) ≥ p``: ``⌈log(1 − p) / log(1 − w)⌉``.
-
-    Args:
-        w: the target's share of the range, in (0, 1).
-        p: the wanted probability, in (0, 1).
-
-    Returns:
-        The number of random trials.
-    """
+    """Smallest n with ``p_random_hit(w, n) ≥ p``: ``⌈log(1 − p) / log(1 − w)⌉``."""
     w, p = _fraction("w", w), _fraction("p", p)
     n = math.ceil(math.log1p(-p) / math.log1p(-w) - 1e-12)
     return max(n, 1)
@@ -196,15 +133,7 @@ def n_random_trials(w: float, p: float) -> int:
 
 # ---------------------------------------------------------------- Bayesian optimization
 def rbf_kernel(a: np.ndarray, b: np.ndarray, length_scale: float = 1.0, variance: float = 1.0):
-    """Squared-exponential kernel ``variance · exp(−‖a − b‖² / (2 ℓ²))``.
-
-    Args:
-        a: points ``(n, d)`` or ``(n,)``; b: points ``(m, d)`` or ``(m,)``.
-        length_scale: ℓ > 0; variance: the prior variance of the function.
-
-    Returns:
-        The kernel matrix ``(n, m)``.
-    """
+    """Squared-exponential kernel ``variance · exp(−‖a − b‖² / (2 ℓ²))``, shape ``(n, m)``."""
     a = as_finite("a", a).reshape(len(a), -1)
     b = as_finite("b", b).reshape(len(b), -1)
     ell = check_positive("length_scale", length_scale)
@@ -221,20 +150,10 @@ def gp_posterior(
     variance: float = 1.0,
     noise: float = 1e-6,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Posterior mean and standard deviation of a zero-mean Gaussian process.
-
-    With ``K = k(x, x) + noise·I``, ``k* = k(x, x_query)``:
-    ``μ = k*ᵀ K⁻¹ y`` and ``σ² = k(x_query, x_query) − k*ᵀ K⁻¹ k*`` (diagonal only), computed
-    with a Cholesky factorisation. Centre ``y`` first if its mean is not about 0.
+    """Posterior ``(mean, std)`` at ``x_query`` of a zero-mean Gaussian process (centre ``y``).
 
     Args:
-        x: observed points ``(n,)`` or ``(n, d)``; y: observed values ``(n,)``.
-        x_query: where to predict, ``(m,)`` or ``(m, d)``.
-        length_scale, variance: kernel parameters (:func:`rbf_kernel`).
         noise: observation-noise variance added to the diagonal (> 0 for stability).
-
-    Returns:
-        ``(mean, std)``, each of shape ``(m,)``.
     """
     x, x_query, y = as_finite("x", x), as_finite("x_query", x_query), as_finite("y", y).ravel()
     if len(y) != len(x):
@@ -252,16 +171,6 @@ def gp_posterior(
 
 
 def ucb(mean: np.ndarray, std: np.ndarray, beta: float = 2.0) -> np.ndarray:
-    """Upper-confidence-bound acquisition ``μ + β σ`` (to be maximised).
-
-    Large β explores (favours uncertain points), small β exploits (favours high means).
-
-    Args:
-        mean, std: the surrogate's posterior, shape ``(m,)``.
-        beta: the exploration weight β ≥ 0.
-
-    Returns:
-        The acquisition values, shape ``(m,)``.
-    """
+    """Upper-confidence-bound acquisition ``μ + β σ`` (to be maximised; large β explores)."""
     mean, std = as_finite("mean", mean), as_finite("std", std)
     return mean + check_nonnegative("beta", beta) * std

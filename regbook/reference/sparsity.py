@@ -1,17 +1,8 @@
 """L1, elastic net and proximal gradient descent (chapter 3).
 
-The penalties use the book's convention (the one :func:`regbook.models.regularizer` takes):
-
-* L1: ``λ·‖w‖₁ = λ·Σ|w_i|``;
-* elastic net: ``λ·(α·‖w‖₁ + (1−α)/2·‖w‖₂²)`` with ``α ∈ [0, 1]`` the L1 share;
-  ``keras.regularizers.L1L2(l1=λα, l2=λ(1−α)/2)`` adds the same value.
-
-The linear-regression solvers minimise
-
-    J(w) = 1/(2n)·‖y − X w‖₂² + λ·(α·‖w‖₁ + (1−α)/2·‖w‖₂²),
-
-which is exactly scikit-learn's objective for ``Lasso(alpha=λ)`` (α = 1) and
-``ElasticNet(alpha=λ, l1_ratio=α)`` with ``fit_intercept=False``.
+Penalties: L1 ``λ·‖w‖₁``; elastic net ``λ·(α·‖w‖₁ + (1−α)/2·‖w‖₂²)`` = Keras'
+``L1L2(l1=λα, l2=λ(1−α)/2)``. The solvers minimise ``1/(2n)·‖y − Xw‖² +`` that penalty,
+scikit-learn's ``Lasso(alpha=λ)`` / ``ElasticNet(alpha=λ, l1_ratio=α)`` without intercept.
 """
 
 from __future__ import annotations
@@ -59,81 +50,35 @@ def _check_step(step) -> float:
 
 
 def l1_penalty(w: np.ndarray, lambda_: float) -> float:
-    """The L1 penalty ``λ·Σ|w_i|`` (chapter 3).
-
-    Args:
-        w: weights, any shape.
-        lambda_: strength λ ≥ 0.
-
-    Returns:
-        The penalty, a float (``keras.regularizers.L1(l1=λ)`` gives the same value).
-    """
+    """The L1 penalty ``λ·Σ|w_i|``, as ``keras.regularizers.L1(l1=λ)`` (chapter 3)."""
     lam = check_nonnegative("lambda_", lambda_)
     return lam * float(np.abs(as_finite("w", w)).sum())
 
 
 def l1_subgradient(w: np.ndarray, lambda_: float) -> np.ndarray:
-    """The subgradient ``λ·sign(w)`` of the L1 penalty, with 0 at ``w_i = 0`` (chapter 3).
-
-    Away from 0 this is the gradient. At ``w_i = 0`` every value in ``[−λ, λ]`` is a
-    subgradient; 0 is the one TensorFlow's gradient of ``|w|`` returns, and the one of
-    smallest magnitude.
-
-    Args:
-        w: weights, any shape.
-        lambda_: strength λ ≥ 0.
-
-    Returns:
-        Array shaped like ``w``.
-    """
+    """The L1 subgradient ``λ·sign(w)``, 0 at ``w_i = 0`` as TensorFlow's (chapter 3)."""
     lam = check_nonnegative("lambda_", lambda_)
     return lam * np.sign(as_finite("w", w))
 
 
 def elastic_net_penalty(w: np.ndarray, lambda_: float, alpha: float) -> float:
-    """The elastic-net penalty ``λ·(α·‖w‖₁ + (1−α)/2·‖w‖₂²)`` (chapter 3).
-
-    Args:
-        w: weights, any shape.
-        lambda_: strength λ ≥ 0.
-        alpha: the L1 share α in [0, 1] (1: L1 only, 0: the book's L2, λ/2·‖w‖²).
-
-    Returns:
-        The penalty, equal to ``keras.regularizers.L1L2(l1=λα, l2=λ(1−α)/2)``'s value.
-    """
+    """The elastic-net penalty ``λ·(α·‖w‖₁ + (1−α)/2·‖w‖₂²)``; α is the L1 share (chapter 3)."""
     lam, a = check_nonnegative("lambda_", lambda_), _check_alpha(alpha)
     w = as_finite("w", w)
     return lam * (a * float(np.abs(w).sum()) + (1 - a) / 2 * float((w**2).sum()))
 
 
 def elastic_net_gradient(w: np.ndarray, lambda_: float, alpha: float) -> np.ndarray:
-    """The (sub)gradient ``λ·(α·sign(w) + (1−α)·w)`` of the elastic-net penalty (chapter 3).
-
-    Args:
-        w: weights, any shape.
-        lambda_: strength λ ≥ 0.
-        alpha: the L1 share α in [0, 1].
-
-    Returns:
-        Array shaped like ``w`` (the L1 part is 0 where ``w_i = 0``, as in
-        :func:`l1_subgradient`).
-    """
+    """The elastic net's (sub)gradient ``λ·(α·sign(w) + (1−α)·w)`` (chapter 3)."""
     lam, a = check_nonnegative("lambda_", lambda_), _check_alpha(alpha)
     w = as_finite("w", w)
     return lam * (a * np.sign(w) + (1 - a) * w)
 
 
 def soft_threshold(z: np.ndarray, tau: float) -> np.ndarray:
-    """Soft-thresholding ``S_τ(z) = sign(z)·max(|z| − τ, 0)``, elementwise (chapter 3).
+    """Soft-thresholding ``sign(z)·max(|z| − τ, 0)``, elementwise (chapter 3).
 
-    It solves ``min_w ½(w − z)² + τ|w|`` for each element.
-
-    Args:
-        z: input, any shape.
-        tau: threshold τ ≥ 0.
-
-    Returns:
-        Array shaped like ``z``: 0 where ``|z| ≤ τ``, else ``z`` moved τ towards 0.
+    It minimises ``½(w − z)² + τ|w|``.
     """
     t = check_nonnegative("tau", tau)
     z = as_finite("z", z)
@@ -141,32 +86,12 @@ def soft_threshold(z: np.ndarray, tau: float) -> np.ndarray:
 
 
 def prox_l1(z: np.ndarray, step: float, lambda_: float) -> np.ndarray:
-    """The proximal step of ``λ‖w‖₁`` with step η: ``argmin_w ½‖w − z‖² + ηλ‖w‖₁`` (chapter 3).
-
-    Args:
-        z: the point after the gradient step on the data loss, any shape.
-        step: the learning rate η > 0.
-        lambda_: strength λ ≥ 0.
-
-    Returns:
-        ``soft_threshold(z, η·λ)``, shaped like ``z``.
-    """
+    """The proximal step of ``λ‖w‖₁`` with step η: ``soft_threshold(z, η·λ)`` (chapter 3)."""
     return soft_threshold(z, _check_step(step) * check_nonnegative("lambda_", lambda_))
 
 
 def prox_elastic_net(z: np.ndarray, step: float, lambda_: float, alpha: float) -> np.ndarray:
-    """The proximal step of the elastic net (chapter 3):
-    ``argmin_w ½‖w − z‖² + η·λ·(α‖w‖₁ + (1−α)/2·‖w‖²) = S_{ηλα}(z) / (1 + ηλ(1−α))``.
-
-    Args:
-        z: the point after the gradient step on the data loss, any shape.
-        step: the learning rate η > 0.
-        lambda_: strength λ ≥ 0.
-        alpha: the L1 share α in [0, 1].
-
-    Returns:
-        Array shaped like ``z``.
-    """
+    """The elastic net's proximal step ``S_{ηλα}(z) / (1 + ηλ(1−α))``, η = ``step`` (chapter 3)."""
     eta, lam, a = _check_step(step), check_nonnegative("lambda_", lambda_), _check_alpha(alpha)
     return soft_threshold(z, eta * lam * a) / (1.0 + eta * lam * (1.0 - a))
 
@@ -174,16 +99,7 @@ def prox_elastic_net(z: np.ndarray, step: float, lambda_: float, alpha: float) -
 def elastic_net_objective(
     X: np.ndarray, y: np.ndarray, w: np.ndarray, lambda_: float, alpha: float = 1.0
 ) -> float:
-    """``J(w) = 1/(2n)·‖y − Xw‖² + λ(α‖w‖₁ + (1−α)/2·‖w‖²)``, scikit-learn's scaling (chapter 3).
-
-    Args:
-        X: inputs, shape ``(n, d)``; y: targets, shape ``(n,)``.
-        w: coefficients, shape ``(d,)``.
-        lambda_, alpha: strength λ ≥ 0 and L1 share α in [0, 1] (α = 1: the lasso).
-
-    Returns:
-        The objective, a float.
-    """
+    """``1/(2n)·‖y − Xw‖² + λ(α‖w‖₁ + (1−α)/2·‖w‖²)``, scikit-learn's scaling (chapter 3)."""
     X, y = as_xy(X, y)
     w = as_finite("w", w)
     if w.shape != (X.shape[1],):
@@ -193,18 +109,7 @@ def elastic_net_objective(
 
 
 def lambda_max(X: np.ndarray, y: np.ndarray, alpha: float = 1.0) -> float:
-    """The smallest λ at which ``w = 0`` minimises :func:`elastic_net_objective` (chapter 3).
-
-    ``w = 0`` is optimal iff ``|x_jᵀy|/n ≤ λα`` for every feature j, so
-    ``λ_max = max_j |x_jᵀy| / (n·α)``.
-
-    Args:
-        X: inputs, shape ``(n, d)``; y: targets, shape ``(n,)``.
-        alpha: the L1 share α in (0, 1] (for α = 0 no finite λ gives exact zeros).
-
-    Returns:
-        λ_max, a float.
-    """
+    """The smallest λ at which ``w = 0`` is optimal: ``max_j |x_jᵀy| / (n·α)`` (chapter 3)."""
     X, y = as_xy(X, y)
     a = _check_alpha(alpha)
     if a == 0.0:
@@ -213,20 +118,7 @@ def lambda_max(X: np.ndarray, y: np.ndarray, alpha: float = 1.0) -> float:
 
 
 def laplace_map_lambda(noise_std: float, scale: float, n: int) -> float:
-    """The lasso λ whose solution is the MAP estimate under a Laplace prior (chapter 3).
-
-    With ``y = Xw + ε``, ``ε ~ N(0, σ²I)`` and independent priors
-    ``p(w_j) = exp(−|w_j|/b) / (2b)``, the negative log posterior is
-    ``n/σ² · [1/(2n)·‖y − Xw‖² + σ²/(n·b)·‖w‖₁] + const``, so ``λ = σ²/(n·b)``.
-
-    Args:
-        noise_std: σ > 0, the noise standard deviation.
-        scale: b > 0, the scale of the Laplace prior.
-        n: the number of training examples.
-
-    Returns:
-        λ = σ² / (n·b).
-    """
+    """The lasso λ = σ²/(n·b) that gives the MAP under a Laplace(b) prior (chapter 3)."""
     sigma, b = check_nonnegative("noise_std", noise_std), check_nonnegative("scale", scale)
     if sigma == 0.0 or b == 0.0:
         raise RegbookError("noise_std and scale must be > 0 for the Laplace-prior MAP estimate.")
@@ -234,16 +126,9 @@ def laplace_map_lambda(noise_std: float, scale: float, n: int) -> float:
 
 
 class FitResult(NamedTuple):
-    """What :func:`ista` and :func:`subgradient_descent` return.
+    """What :func:`ista` and :func:`subgradient_descent` return: ``w``, ``n_iter``, ``converged``.
 
-    Attributes:
-        w: the coefficients, shape ``(d,)``.
-        n_iter: iterations run.
-        converged: whether the stopping tolerance was reached (always False for the
-            subgradient method, which has no such test).
-        objective: :func:`elastic_net_objective` after each iteration, shape ``(n_iter,)``.
-        path: the iterates ``w`` after each iteration, shape ``(n_iter, d)``, if asked
-            for with ``trace=True`` (else None).
+    ``objective`` holds J after each iteration; ``path`` the iterates if ``trace=True``.
     """
 
     w: np.ndarray
@@ -291,28 +176,13 @@ def ista(
     accelerated: bool = False,
     trace: bool = False,
 ) -> FitResult:
-    """Proximal gradient descent (ISTA) for the lasso (α = 1) and the elastic net (chapter 3).
-
-    Each iteration takes a gradient step on the data term and then the proximal step of
-    the penalty: ``w ← prox_{ηλ}(w − η·Xᵀ(Xw − y)/n)`` (:func:`prox_elastic_net`).
+    """Proximal gradient descent (ISTA, or FISTA if ``accelerated``) for lasso and elastic net.
 
     Args:
-        X: inputs, shape ``(n, d)`` (no intercept is fitted: centre the data first).
-        y: targets, shape ``(n,)``.
-        lambda_: strength λ ≥ 0, in the scaling of :func:`elastic_net_objective`.
-        alpha: L1 share α in [0, 1].
-        step: learning rate η; default ``1/L`` with ``L = ‖X‖₂²/n`` (the largest
-            eigenvalue of ``XᵀX/n``), for which each iteration cannot increase J.
-        n_iter: maximum number of iterations.
+        X: inputs ``(n, d)``; no intercept is fitted, so centre the data first.
+        step: learning rate η; default ``1/L`` with ``L = ‖X‖₂²/n``.
         tol: stop when no coefficient moved by more than ``tol`` in one iteration.
-        w0: starting point, shape ``(d,)`` (default zeros; pass a previous solution to
-            warm-start a path over λ).
-        accelerated: use Nesterov momentum (FISTA): the prox-gradient step is taken from
-            an extrapolated point; same fixed points, far fewer iterations.
-        trace: keep every iterate in ``FitResult.path``.
-
-    Returns:
-        A :class:`FitResult`.
+        w0: starting point (pass a previous solution to warm-start a path over λ).
     """
     X, y, lam, a, n_iter, eta, w = _setup(X, y, lambda_, alpha, step, n_iter, w0)
     tol = check_nonnegative("tol", tol)
@@ -361,18 +231,9 @@ def subgradient_descent(
     w0: np.ndarray | None = None,
     trace: bool = False,
 ) -> FitResult:
-    """Plain (sub)gradient descent on :func:`elastic_net_objective` (chapter 3).
+    """Plain (sub)gradient descent on :func:`elastic_net_objective`, constant step (chapter 3).
 
-    ``w ← w − η·(Xᵀ(Xw − y)/n + λ(α·sign(w) + (1−α)·w))`` with a constant step: what an
-    ordinary optimizer does with an L1 term in the loss. It gets *near* the solution but
-    keeps oscillating around 0 in the coordinates that should be exactly 0.
-
-    Args:
-        X, y, lambda_, alpha, step, w0, trace: as in :func:`ista`.
-        n_iter: number of iterations (there is no stopping test).
-
-    Returns:
-        A :class:`FitResult` with ``converged=False``.
+    It oscillates around 0 in coordinates that should be exactly 0; ``converged`` is False.
     """
     X, y, lam, a, n_iter, eta, w = _setup(X, y, lambda_, alpha, step, n_iter, w0)
     n = len(y)
