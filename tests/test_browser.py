@@ -432,7 +432,6 @@ _WIDE_EQUATIONS = {
     "04_weight-decay-with-adaptive-optimizers": "eq-adam-moments",
     "06_batch-normalization": "eq-bn-forward, eq-relu-moments",
     "11_case-study-cnn": "eq-ch11-prf",
-    "12_applications-and-outlook": "eq-noise-l2",
 }
 PENDING_NOTEBOOK_FIXES: dict[tuple[str, str], str] = {
     **{("code", f"notebooks/{c}"): "code lines over 100 characters" for c in _LONG_CODE},
