@@ -139,7 +139,8 @@ def launch(
             identical processes with ``REGBOOK_WORKER`` = 0, 1, ... (they meet in the
             storage named in ``command``).
         engine: ``"keras-tuner"`` or ``"optuna"``.
-        timeout: seconds; then every process still running is killed.
+        timeout: seconds; then every process still running is killed (also when the chief
+            fails: its workers would wait an hour for it).
         chief_grace: seconds the chief may take to exit after the last worker. KerasTuner's
             chief re-checks every 20 s before exiting; its oracle has saved every trial by
             then, so the launcher stops it instead (``Process.stopped``).
@@ -199,8 +200,9 @@ def launch(
                 handle.close()
                 done["chief"] = Process("chief", proc.returncode, now - t0, log, stopped=True)
                 continue
-        if running and now > deadline:
-            result.timed_out = True
+        chief_failed = "chief" in done and done["chief"].returncode != 0
+        if running and (now > deadline or chief_failed):  # workers would wait for an hour
+            result.timed_out = not chief_failed
             for role, (proc, t0, log, handle) in running.items():
                 proc.kill()
                 proc.wait(10)

@@ -189,6 +189,7 @@ def launch(args):
         args.storage = args.storage or f"sqlite:///{(directory / 'study.db').resolve()}"
         command += ["--storage", args.storage]
         # created once here, so that the workers only load it (no race on the tables)
+        optuna.logging.set_verbosity(optuna.logging.WARNING)
         optuna.create_study(study_name=PROJECT, storage=args.storage, direction="maximize")
     run = distributed.launch(
         command,

@@ -73,6 +73,13 @@ def test_launch_sets_roles_and_stops_at_the_timeout(tmp_path):
     assert slow.timed_out and not slow.ok and slow.seconds < 30
     with pytest.raises(RegbookError, match="timed out"):
         slow.check()
+    # a chief that fails stops the launch at once, not at the timeout
+    role = "os.environ['KERASTUNER_TUNER_ID']"
+    crash = f"import os, sys, time; sys.exit(3) if {role} == 'chief' else time.sleep(60)"
+    failed = distributed.launch([sys.executable, "-c", crash], 1, timeout=120, log_dir=tmp_path)
+    assert not failed.ok and not failed.timed_out and failed.seconds < 30
+    with pytest.raises(RegbookError, match="chief exited with status 3"):
+        failed.check()
 
 
 def test_mirrored_strategy_falls_back_to_the_default_strategy():
