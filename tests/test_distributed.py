@@ -211,7 +211,8 @@ GLOBAL = 16
 
 
 def build(bn, sync):
-    layers = [keras.Input((8,)), keras.layers.Dense(16)]
+    l2 = keras.regularizers.L2(1e-2)  # the penalty must be counted once, not per replica
+    layers = [keras.Input((8,)), keras.layers.Dense(16, kernel_regularizer=l2)]
     if bn:
         layers.append(keras.layers.BatchNormalization(synchronized=sync, momentum=0.5))
     return keras.Sequential(layers + [keras.layers.Activation("relu"), keras.layers.Dense(1)])
