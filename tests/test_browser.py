@@ -429,8 +429,6 @@ _LONG_CODE = [
 ]
 # Display equations wider than the column at 1280 px: break them with `aligned`.
 _WIDE_EQUATIONS = {
-    "04_weight-decay-with-adaptive-optimizers": "eq-adam-moments",
-    "06_batch-normalization": "eq-bn-forward, eq-relu-moments",
     "11_case-study-cnn": "eq-ch11-prf",
 }
 PENDING_NOTEBOOK_FIXES: dict[tuple[str, str], str] = {
