@@ -48,6 +48,7 @@ def robustness(folders: list[Path]) -> int:
     for folder in folders:
         for r in load_records(folder):
             p = pooled.setdefault(r["id"], {**r, "diffs": [], "runs": 0, "failed": 0})
+            p.update(direction=r["direction"], margin=r["margin"])  # the latest statement
             p["diffs"] += r["diffs"]
             p["runs"] += 1
             p["failed"] += not r["passed"]
