@@ -424,13 +424,9 @@ def test_a_solution_opens_when_clicked(browser, server, site):
 # is not on it). Measured on the notebooks of 2026-12-01 (a build without execution).
 # Chapters with code lines over 100 characters (a long comment or string, which ruff
 # does not break): shorten them.
-_LONG_CODE = [
-    "11_case-study-cnn",
-]
+_LONG_CODE: list[str] = []
 # Display equations wider than the column at 1280 px: break them with `aligned`.
-_WIDE_EQUATIONS = {
-    "11_case-study-cnn": "eq-ch11-prf",
-}
+_WIDE_EQUATIONS: dict[str, str] = {}
 PENDING_NOTEBOOK_FIXES: dict[tuple[str, str], str] = {
     **{("code", f"notebooks/{c}"): "code lines over 100 characters" for c in _LONG_CODE},
     **{
