@@ -351,12 +351,15 @@ class Claim:
         c = self.result
         if c is None:
             raise RegbookError(f"claim {self.id} has not been checked yet.")
-        f = f"{{:+.{digits}f}}"
+
+        def f(x: float) -> str:  # no "-0.000": a value that rounds to zero prints as +0.000
+            return f"{round(x, digits) + 0.0:+.{digits}f}"
+
         ups = c.negative if self.direction == "decrease" else c.positive
         word = "down" if self.direction == "decrease" else "up"
         return (
-            f"{f.format(c.mean)} ({round(100 * c.confidence)} % CI {f.format(c.lo)} to "
-            f"{f.format(c.hi)}, {ups} of {c.n} seeds {word})"
+            f"{f(c.mean)} ({round(100 * c.confidence)} % CI {f(c.lo)} to "
+            f"{f(c.hi)}, {ups} of {c.n} seeds {word})"
         )
 
     def to_dict(self) -> dict:

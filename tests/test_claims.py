@@ -121,3 +121,14 @@ def test_failure_rate_rejects_bad_input_in_one_line():
         claims.failure_rate([1, 2], direction="increase", margin=0)
     with pytest.raises(RegbookError, match="NaN"):
         claims.failure_rate([1, np.nan, 3], direction="increase", margin=0)
+
+
+def test_sentence_never_prints_a_negative_zero(tmp_path, monkeypatch):
+    monkeypatch.setenv("REGBOOK_CLAIMS_DIR", str(tmp_path))
+    claim = claims.Claim(
+        "ch2_tiny", "a tiny difference", metric="x", direction="equivalent", margin=0.01
+    )
+    base = np.zeros(5)
+    claim.check(base, base + np.array([-3e-4, 1e-4, -2e-4, 4e-4, -1e-4]), seeds=range(5))
+    text = claim.sentence()
+    assert "-0.000" not in text and "+0.000" in text, text
