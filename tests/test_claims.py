@@ -129,6 +129,7 @@ def test_sentence_never_prints_a_negative_zero(tmp_path, monkeypatch):
         "ch2_tiny", "a tiny difference", metric="x", direction="equivalent", margin=0.01
     )
     base = np.zeros(5)
-    claim.check(base, base + np.array([-3e-4, 1e-4, -2e-4, 4e-4, -1e-4]), seeds=range(5))
+    diffs = np.array([-3e-4, 1e-4, -2e-4, 4e-4, -1e-4])
+    claim.check(base, base + diffs, seeds=range(5), glue=False)
     text = claim.sentence()
     assert "-0.000" not in text and "+0.000" in text, text
