@@ -55,7 +55,12 @@ __all__ = [
 #: A stochastic comparison needs at least this many seeds (the book's evidence standard).
 MIN_SEEDS = 5
 DIRECTIONS = ("increase", "decrease", "equivalent")
-_ID = re.compile(r"^ch(\d+)_[a-z0-9_]+$")
+_ID = re.compile(r"^(ch\d+|errata)_[a-z0-9_]+$")  # errata_...: the errata demonstrations
+
+
+def chapter_key(chapter: str) -> int:
+    """Sort key of a claim's chapter: ``"ch5"`` -> 5; ``"errata"`` (the appendix) last."""
+    return int(chapter[2:]) if chapter.startswith("ch") else 10_000
 
 
 class ClaimFailed(AssertionError):
@@ -157,7 +162,8 @@ def load_records(folder: Path | str | None = None) -> list[dict]:
     if folder is None or not folder.is_dir():
         return []
     records = []
-    for path in sorted(folder.glob("ch*.json"), key=lambda p: int(p.stem[2:])):
+    paths = [*folder.glob("ch*.json"), *folder.glob("errata.json")]
+    for path in sorted(paths, key=lambda p: chapter_key(p.stem)):
         records.extend(json.loads(path.read_text())["claims"])
     return records
 
@@ -258,8 +264,8 @@ class Claim:
 
     @property
     def chapter(self) -> str:
-        """``"ch5"`` for a claim ``ch5_...``."""
-        return "ch" + _ID.match(self.id).group(1)
+        """``"ch5"`` for a claim ``ch5_...``; ``"errata"`` for ``errata_...``."""
+        return _ID.match(self.id).group(1)
 
     def holds(self, c: Comparison) -> bool:
         """Whether the interval of ``c`` supports the claim."""

@@ -321,7 +321,7 @@ class Converter:
 def convert(nb_path: Path, site: Path, site_url: str, refs, keep_outputs: bool, colab_repo: str):
     doc = nb_path.relative_to(ROOT).with_suffix("").as_posix()
     m = re.match(r"(\d\d)_", nb_path.name)
-    chapter = int(m.group(1)) if m and int(m.group(1)) <= 12 else None
+    chapter = int(m.group(1)) if m and int(m.group(1)) < 90 else None  # 90-99: appendices
     executed = ROOT / "_build" / "jupyter_execute" / f"{doc}.ipynb"
     glue = glue_values(executed)
     conv = Converter(

@@ -133,3 +133,11 @@ def test_sentence_never_prints_a_negative_zero(tmp_path, monkeypatch):
     claim.check(base, base + diffs, seeds=range(5), glue=False)
     text = claim.sentence()
     assert "-0.000" not in text and "+0.000" in text, text
+
+
+def test_errata_claims_are_an_appendix_sorted_after_the_chapters(tmp_path, monkeypatch):
+    monkeypatch.setattr(claims, "_REGISTRY", {})
+    monkeypatch.setenv("REGBOOK_CLAIMS_DIR", str(tmp_path))
+    c = claims.Claim("errata_x", "x", metric="m", direction="increase", margin=0)
+    assert c.chapter == "errata"
+    assert sorted(["errata", "ch12", "ch2"], key=claims.chapter_key) == ["ch2", "ch12", "errata"]

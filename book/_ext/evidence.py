@@ -38,7 +38,7 @@ def table(records: list[dict]) -> str:
     if not records:
         return "*No claims were recorded in this build.*\n"
     held = sum(r["passed"] for r in records)
-    chapters = sorted({r["chapter"] for r in records}, key=lambda c: int(c[2:]))
+    chapters = {r["chapter"] for r in records}
     lines = [
         f"**{len(records)} claims** from {len(chapters)} chapter"
         f"{'s' if len(chapters) > 1 else ''}; **{held} hold** at the "
@@ -47,7 +47,8 @@ def table(records: list[dict]) -> str:
         "|---:|---|---|---|---|---:|:---:|",
     ]
     for i, r in enumerate(records, 1):
-        where = f"{{ref}}`ch. {r['chapter'][2:]} <{r['section']}>`" if r["section"] else ""
+        name = f"ch. {r['chapter'][2:]}" if r["chapter"] != "errata" else "errata"
+        where = f"{{ref}}`{name} <{r['section']}>`" if r["section"] else ""
         want = {
             "increase": f"> {r['margin']:g}",
             "decrease": f"< −{r['margin']:g}",

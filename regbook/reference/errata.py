@@ -1,6 +1,6 @@
 """NumPy transcriptions of the source documents' formulas and code, and their corrections.
 
-Run by the errata demonstrations (``notebooks/13_errata-demonstrations.ipynb``; listed in
+Run by the errata demonstrations (``notebooks/99_errata-demonstrations.ipynb``; listed in
 ``book/errata.md``). Data loss ``L(θ) = ‖Xθ − y‖²/n`` unless a docstring says otherwise.
 """
 
