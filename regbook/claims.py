@@ -50,6 +50,7 @@ __all__ = [
     "claims_dir",
     "load_records",
     "failure_rate",
+    "supports",
 ]
 
 #: A stochastic comparison needs at least this many seeds (the book's evidence standard).
@@ -194,14 +195,21 @@ def failure_rate(
         raise RegbookError(f"n must be >= 2 seeds, got {n!r}.")
     rng = np.random.default_rng(seed)
     sim = rng.normal(d.mean(), d.std(ddof=1), size=(int(draws), int(n)))
-    half = stats.t.ppf(0.5 + confidence / 2, int(n) - 1) * sim.std(1, ddof=1) / np.sqrt(n)
-    lo, hi = sim.mean(1) - half, sim.mean(1) + half
-    holds = {
-        "increase": lo > margin,
-        "decrease": hi < -margin,
-        "equivalent": (lo >= -margin) & (hi <= margin),
-    }[direction]
-    return float(1.0 - holds.mean())
+    lo, hi = stats.ttest_1samp(sim, 0.0, axis=1).confidence_interval(float(confidence))
+    return float(1.0 - np.mean(supports(direction, float(margin), lo, hi)))
+
+
+def supports(direction: str, margin: float, lo, hi):
+    """Whether an interval [lo, hi] supports a claim (elementwise for arrays).
+
+    increase: the whole interval above +margin; decrease: below −margin; equivalent:
+    inside ±margin.
+    """
+    if direction == "increase":
+        return lo > margin
+    if direction == "decrease":
+        return hi < -margin
+    return (lo >= -margin) & (hi <= margin)
 
 
 _REGISTRY: dict[str, dict[str, dict]] = {}  # chapter -> claim id -> record
@@ -269,11 +277,7 @@ class Claim:
 
     def holds(self, c: Comparison) -> bool:
         """Whether the interval of ``c`` supports the claim."""
-        if self.direction == "increase":
-            return c.lo > self.margin
-        if self.direction == "decrease":
-            return c.hi < -self.margin
-        return -self.margin <= c.lo and c.hi <= self.margin
+        return bool(supports(self.direction, self.margin, c.lo, c.hi))
 
     def _needed(self) -> str:
         return {

@@ -18,6 +18,8 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+import numpy as np
+
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from regbook.claims import claims_dir, failure_rate, load_records  # noqa: E402
@@ -69,8 +71,7 @@ def robustness(folders: list[Path]) -> int:
     print("|---|---|---|---:|---:|")
     for rate, p in rows:
         d = p["diffs"]
-        mean = sum(d) / len(d)
-        sd = (sum((x - mean) ** 2 for x in d) / max(len(d) - 1, 1)) ** 0.5
+        mean, sd = float(np.mean(d)), float(np.std(d, ddof=1)) if len(d) > 1 else 0.0
         flag = "  ← not robust" if rate > MAX_FAILURE_RATE else ""
         print(
             f"| {p['id']} | {p['direction']} {p['margin']:g} | {mean:+.4g} ± {sd:.3g} | "
