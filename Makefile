@@ -26,7 +26,7 @@ REGBOOK_SEED := $(shell echo $$(( 0x$$(git rev-parse --short=7 HEAD 2>/dev/null 
 endif
 COMMIT := $(shell git rev-parse --short HEAD 2>/dev/null || echo unknown)
 
-.PHONY: book test test-colab lint format benchmark benchmark-training claims seeds clean colab-venv
+.PHONY: book test test-colab lint format benchmark benchmark-training benchmark-distributed claims seeds clean colab-venv
 
 $(STAMP): requirements.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -70,6 +70,11 @@ benchmark: $(STAMP)
 ## Population training against one model.fit per model (8 and 20 small MLPs).
 benchmark-training: $(STAMP)
 	$(BIN)/python scripts/benchmark_training.py
+
+## Trials per minute of chapter 10's search, one process against a chief and 2 workers
+## (recorded in benchmarks/distributed-search.json, which chapter 10 quotes).
+benchmark-distributed: $(STAMP)
+	$(BIN)/python scripts/benchmark_distributed.py
 
 ## The evidence index in the terminal: every claim the executed notebooks recorded.
 claims: $(STAMP)

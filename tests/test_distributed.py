@@ -288,3 +288,25 @@ def test_mirrored_batch_norm_is_synchronised_only_when_asked(mirrored):
     synced, local = mirrored["True,True"], mirrored["True,False"]
     assert synced["loss"] < 1e-5 and synced["stats"] < 1e-5 and synced["weights"] < 1e-5
     assert local["stats"] > 1e-3 and local["loss"] > 1e-4
+
+
+# --- the recorded benchmark that chapter 10 quotes -----------------------------------------
+
+
+def test_recorded_benchmark_is_what_the_script_writes():
+    """benchmarks/distributed-search.json comes from `make benchmark-distributed`: the
+    script's budget, both runs, each trial run once, rates that match the trial count."""
+    sys.path.insert(0, str(ROOT / "scripts"))
+    try:
+        import benchmark_distributed as bench
+    finally:
+        sys.path.pop(0)
+    rec = json.loads(bench.RECORD.read_text())
+    assert rec["budget"] == bench.BUDGET
+    assert set(rec["runs"]) == {"0", "2"}
+    assert set(rec["runs"]["2"]["per_worker"]) == {"tuner0", "tuner1"}
+    for run in rec["runs"].values():
+        assert sum(run["per_worker"].values()) == bench.BUDGET["max_trials"]
+        assert 0 < run["trials_per_minute"] < 60 * bench.BUDGET["max_trials"]
+        # the rate counts the search, not process start-up: at least the trials' share
+        assert run["trials_per_minute"] >= 60 * bench.BUDGET["max_trials"] / run["wall_s"]
