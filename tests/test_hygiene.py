@@ -128,5 +128,8 @@ def test_every_figure_has_a_caption_a_name_and_alt_text(path):
         fig, img = meta.get("figure", {}), meta.get("image", {})
         assert fig.get("caption") and fig.get("name"), f"{path.name} cell {i}: no caption"
         assert len(img.get("alt", "")) > 20, f"{path.name} cell {i}: no real alt text"
+        # panels side by side keep a readable size on a phone (book/_static/regbook.css)
+        if re.search(r"plots\.axes\([^)]*ncols=\s*[2-9]", src):
+            assert img.get("classes") == "multi-panel", f"{path.name} cell {i}: multi-panel"
         names.append(fig["name"])
     assert len(names) == len(set(names)), f"{path.name}: figure names repeat"
