@@ -42,14 +42,15 @@ book: $(STAMP)
 
 ## CI's command, in two halves that each execute every notebook once: tests/ in .venv
 ## (unit tests, hygiene, lint, the zero-warning book build with the default seeds, the
-## browser), then nbval over every notebook on Colab's packages with an untuned base
-## seed (test-colab, below). Both halves always run; either failing fails the target.
+## browser), then, on Colab's packages, the unit tests (COLAB_UNIT) and nbval over every
+## notebook with an untuned base seed (test-colab, below). Both halves always run; either failing fails the target.
 test: $(STAMP) $(COLAB_PKG)
 	@echo "make test at $(COMMIT): nbval's base seed is REGBOOK_SEED=$(REGBOOK_SEED)"
 	@status=0; \
 	echo "== 1/2: tests/ in $(VENV) (default seeds)"; \
 	env -u REGBOOK_SEED $(BIN)/python -m pytest || status=1; \
-	echo "== 2/2: nbval in $(COLAB_VENV), REGBOOK_SEED=$(REGBOOK_SEED)"; \
+	echo "== 2/2: unit tests, then nbval, in $(COLAB_VENV), REGBOOK_SEED=$(REGBOOK_SEED)"; \
+	$(COLAB_UNIT) || status=1; \
 	$(COLAB_NBVAL) || status=1; \
 	[ $$status = 0 ] || echo "make test FAILED (nbval's REGBOOK_SEED=$(REGBOOK_SEED))"; \
 	exit $$status
@@ -130,6 +131,10 @@ NOTEBOOKS ?= notebooks
 COLAB_NBVAL = REGBOOK_SEED=$(REGBOOK_SEED) REGBOOK_CLAIMS_DIR=$(CURDIR)/_build/claims-colab \
   PATH="$(CURDIR)/$(COLAB_BIN):$$PATH" \
   $(COLAB_BIN)/python -m pytest tests/test_colab_versions.py $(NOTEBOOKS)
+# The unit tests on Colab's packages too (regbook from site-packages, as Colab installs
+# it); the slow ones (book build, browser, processes) and the lint run in .venv only.
+COLAB_UNIT = PATH="$(CURDIR)/$(COLAB_BIN):$$PATH" $(COLAB_BIN)/python -m pytest -q \
+  -m "not slow" tests
 test-colab: $(COLAB_PKG)
 	@echo "nbval on Colab's packages at $(COMMIT) with REGBOOK_SEED=$(REGBOOK_SEED)"
 	$(COLAB_NBVAL)

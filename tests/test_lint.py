@@ -8,6 +8,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 TARGETS = ["regbook", "tests", "scripts", "notebooks"]
+pytest.importorskip("ruff", reason="ruff is a tool of .venv, not of Colab's environment")
 
 
 @pytest.mark.parametrize("args", [["check"], ["format", "--check"]], ids=["check", "format"])
