@@ -162,8 +162,9 @@ class _Evaluate:
 class _Monitor(keras.callbacks.Callback):
     """Validation every ``freq`` epochs, and per-member restore-best (early stopping)."""
 
-    def __init__(self, evaluate, x, y, freq, monitor, patience):
+    def __init__(self, evaluate, x, y, freq, monitor, patience, keep_last=False):
         super().__init__()
+        self.keep_last, self.last = keep_last, None
         self.evaluate, self.x, self.y, self.freq = evaluate, x, y, freq
         self.monitor, self.patience = monitor, patience
         self.val: list[tuple[int, dict]] = []
@@ -199,6 +200,8 @@ class _Monitor(keras.callbacks.Callback):
                 opt.finalize_variable_values(m.trainable_variables)
         if self.monitor is None:
             return
+        if self.keep_last:  # the weights of the last epoch, before the best are restored
+            self.last = [m.get_weights() for m in self.model.members]
         for (_, _, weights), m in zip(self.best, self.model.members, strict=True):
             if weights is not None:
                 m.set_weights(weights)
@@ -233,9 +236,13 @@ class Population(dict):
 
     Attributes:
         wall_time: seconds spent in the one ``fit`` call.
+        last: with ``fit(..., keep_last=True)``, the same runs with the weights of the
+            last epoch instead of the restored best ones (training without early
+            stopping); else None.
     """
 
     wall_time: float = 0.0
+    last: Population | None = None
 
     def values(self, key: str) -> dict[str, np.ndarray]:
         """``{label: final[key] per seed}``."""
@@ -268,6 +275,7 @@ def fit(
     sample_weight: Callable[[int, Mapping], np.ndarray] | None = None,
     evaluate: Sequence[str] = ("train", "val", "test"),
     shuffle_seed: int | None = None,
+    keep_last: bool = False,
     progress: bool = True,
 ) -> Population:
     """Train ``build(seed, **setting)`` for every setting and seed in one compiled model.
@@ -291,6 +299,11 @@ def fit(
         sample_weight: ``(seed, setting) -> weights of the training examples`` (bagging).
         evaluate: splits re-evaluated in inference mode at the end, into ``Run.final``.
         shuffle_seed: seed of the shared batch order (default: the first seed).
+        keep_last: with ``restore_best``, also evaluate every member with the weights of
+            its last epoch, into ``result.last`` (a model without early stopping follows
+            the same trajectory; early stopping only chooses which weights to keep, so
+            one run gives both). Its models are rebuilt with ``build`` and given those
+            weights.
         progress: print one line when done.
 
     Returns:
@@ -310,6 +323,10 @@ def fit(
         check_choice("restore_best", restore_best, ("val_data_loss", "val_loss", "val_accuracy"))
     if patience is not None:
         patience = check_positive_int("patience", patience)
+    if keep_last and restore_best is None:
+        raise RegbookError(
+            "keep_last=True needs restore_best: without it the last weights are kept."
+        )
     members, opts, keys, datasets, weights = [], [], [], [], []
     keras.utils.clear_session(free_memory=False)
     for label, setting in settings.items():
@@ -365,7 +382,9 @@ def fit(
             np.stack([d.y_test for d in datasets], axis=1),
         ),
     }
-    monitor = _Monitor(evaluator, *splits["val"], validation_freq, restore_best, patience)
+    monitor = _Monitor(
+        evaluator, *splits["val"], validation_freq, restore_best, patience, keep_last
+    )
     start = time.perf_counter()
     hist = pop.fit(
         train_ds,
@@ -376,12 +395,44 @@ def fit(
         callbacks=[monitor],
     )
     wall = time.perf_counter() - start
-    finals = {s: evaluator(*splits[check_choice("split", s, splits)]) for s in evaluate}
+    for s in evaluate:
+        check_choice("split", s, splits)
+    last_pop = None
+    if keep_last:
+        best_weights = [m.get_weights() for m in members]
+        last_models = []
+        for m, w, (label, seed) in zip(members, monitor.last, keys, strict=True):
+            m.set_weights(w)
+            keras.utils.set_random_seed(seed)
+            twin = build(seed, **settings[label])
+            twin.set_weights(w)
+            last_models.append(twin)
+        finals_last = {s: evaluator(*splits[s]) for s in evaluate}
+        for m, w in zip(members, best_weights, strict=True):
+            m.set_weights(w)
+    finals = {s: evaluator(*splits[s]) for s in evaluate}
     result = Population()
     result.wall_time = wall
     val_epochs = np.array([e for e, _ in monitor.val], dtype=int)
     # (epochs, members, what): the training-mode means of each epoch
     trained = np.stack([np.asarray(v, dtype=float) for v in hist.history[pop.tracker.name]])
+
+    def make_run(i, label, seed, history, finals, model, best):
+        model(x_train[:4096], training=False)  # eager: activity penalties as numbers
+        final = {"penalty": float(sum(float(v) for v in model.losses))}
+        for split, res in finals.items():
+            for what in ("loss", "data_loss", "accuracy"):
+                if task == "classification" or what != "accuracy":
+                    final[f"{split}_{what}"] = float(res[what][i])
+        if "train_data_loss" in final and "val_data_loss" in final:
+            final["gap"] = final["val_data_loss"] - final["train_data_loss"]
+        if best:
+            final["best_epoch"] = float(monitor.best[i][1])
+        return Run(label, seed, history, final, wall, epochs, model)
+
+    if keep_last:
+        last_pop = Population()
+        last_pop.wall_time = wall
     for i, (label, seed) in enumerate(keys):
         history = {"epoch": np.arange(1, epochs + 1)}
         for j, what in enumerate(pop.whats):
@@ -389,18 +440,12 @@ def fit(
             full = np.full(epochs, np.nan)
             full[val_epochs - 1] = [res[what][i] for _, res in monitor.val]
             history[f"val_{what}"] = full
-        members[i](x_train[:4096], training=False)  # eager: activity penalties as numbers
-        final = {"penalty": float(sum(float(v) for v in members[i].losses))}
-        for split, res in finals.items():
-            for what in ("loss", "data_loss", "accuracy"):
-                if task == "classification" or what != "accuracy":
-                    final[f"{split}_{what}"] = float(res[what][i])
-        if "train_data_loss" in final and "val_data_loss" in final:
-            final["gap"] = final["val_data_loss"] - final["train_data_loss"]
-        if restore_best is not None:
-            final["best_epoch"] = float(monitor.best[i][1])
-        run = Run(label, seed, history, final, wall, epochs, members[i])
+        run = make_run(i, label, seed, history, finals, members[i], restore_best is not None)
         result.setdefault(label, Runs()).append(run)
+        if keep_last:
+            twin = make_run(i, label, seed, history, finals_last, last_models[i], False)
+            last_pop.setdefault(label, Runs()).append(twin)
+    result.last = last_pop
     if progress:
         print(
             f"trained {len(members)} models ({len(settings)} settings × {len(seeds)} seeds) "

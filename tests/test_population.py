@@ -116,6 +116,28 @@ def test_history_validation_and_restore_best():
     assert runs[0].final["val_data_loss"] == pytest.approx(np.nanmin(h["val_data_loss"]), rel=1e-4)
 
 
+def test_keep_last_reports_the_same_runs_without_early_stopping():
+    """One run gives both rows: restored best weights, and (in .last) the last epoch's,
+    which are exactly what the same training without restore_best ends with."""
+    ds = _digits()
+    common = dict(seeds=[0, 1], epochs=8, validation_freq=2, progress=False)
+    common |= dict(optimizer=keras.optimizers.Adam(3e-2), settings={"d": {"rate": 0.3}})
+    both = population.fit(_build, ds, restore_best="val_data_loss", keep_last=True, **common)
+    plain = population.fit(_build, ds, **common)
+    for i in range(2):
+        last, ref = both.last["d"][i], plain["d"][i]
+        for key in ("train_data_loss", "val_data_loss", "test_accuracy", "penalty"):
+            assert last.final[key] == pytest.approx(ref.final[key], rel=1e-5, abs=1e-7), key
+        assert "best_epoch" not in last.final and "best_epoch" in both["d"][i].final
+        # the rebuilt model holds the last weights; the population's member the best ones
+        out = last.model.predict(ds.x_test, verbose=0)
+        np.testing.assert_allclose(out, ref.model.predict(ds.x_test, verbose=0), atol=1e-5)
+        best = both["d"][i].final["val_data_loss"]
+        assert best == pytest.approx(np.nanmin(both["d"][i].history["val_data_loss"]), rel=1e-4)
+    with pytest.raises(RegbookError, match="keep_last"):
+        population.fit(_build, ds, keep_last=True, **common)
+
+
 def test_label_noise_flips_exactly_the_fraction_and_keeps_test_clean():
     ds = data.load("digits", seed=0)
     noisy, flipped = setups.label_noise(ds, 0.3, seed=5)
