@@ -17,6 +17,7 @@ from scipy import optimize
 
 from ..errors import RegbookError, check_nonnegative, check_positive, check_positive_int
 from ._arrays import as_finite, as_generator, as_vector, as_xy
+from .penalties import ridge_closed_form
 
 __all__ = [
     "max_norm",
@@ -51,9 +52,7 @@ def sgd_max_norm_step(W, grad, lr: float, c: float, axis: int = 0) -> np.ndarray
 
 def ridge(X, y, lam: float) -> np.ndarray:
     """argmin ½‖Xw − y‖² + (λ/2)‖w‖², i.e. (XᵀX + λI)⁻¹Xᵀy."""
-    X, y = as_xy(X, y)
-    lam = check_nonnegative("lam", lam)
-    return np.linalg.solve(X.T @ X + lam * np.eye(X.shape[1]), X.T @ y)
+    return ridge_closed_form(X, y, check_nonnegative("lam", lam))  # chapter 2's
 
 
 def constrained_least_squares(X, y, c: float) -> tuple[np.ndarray, float]:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..errors import RegbookError, check_nonnegative, check_positive_int, check_probability
+from . import ensembles
 from ._arrays import as_finite
 
 __all__ = [
@@ -81,8 +82,7 @@ def softmax(logits) -> np.ndarray:
     z = as_finite("logits", logits)
     if z.ndim != 2:
         raise RegbookError(f"logits must have shape (n, classes), got {z.shape}.")
-    e = np.exp(z - z.max(axis=1, keepdims=True))
-    return e / e.sum(axis=1, keepdims=True)
+    return ensembles.softmax(z)  # chapter 13's, along the last axis
 
 
 def _logit_pair(z1, z2) -> tuple[np.ndarray, np.ndarray]:
