@@ -19,6 +19,7 @@ __all__ = [
     "MAX_WIDTH",
     "set_style",
     "vector_output",
+    "stacked_png",
     "axes",
     "learning_curves",
     "sweep",
@@ -89,10 +90,82 @@ def vector_output() -> bool:
         from matplotlib_inline.backend_inline import set_matplotlib_formats
     except ImportError:  # no IPython: a script
         return False
-    if get_ipython() is None:
+    shell = get_ipython()
+    if shell is None:
         return False
     set_matplotlib_formats("svg")
+    # Beside the SVG, a figure with panels side by side gets a PNG with the panels in one
+    # column; the site shows it on narrow screens (book/_ext/stacked_figures.py).
+    shell.display_formatter.formatters["image/png"].for_type(mpl.figure.Figure, stacked_png)
     return True
+
+
+def _panel_cells(fig) -> dict | None:
+    """``{(row, col): [axes]}`` of a figure whose panels fill single cells of one grid of
+    two or more columns; None for anything else (one column, spans, several grids)."""
+    cells: dict = {}
+    grid = None
+    for ax in fig.axes:
+        spec = ax.get_subplotspec()
+        if spec is None:  # a colorbar or an inset: it follows its parent axes
+            continue
+        if grid is None:
+            grid = spec.get_gridspec()
+        if spec.get_gridspec() is not grid:
+            return None
+        rows, cols = spec.rowspan, spec.colspan
+        if len(rows) != 1 or len(cols) != 1:
+            return None
+        cells.setdefault((rows.start, cols.start), []).append(ax)
+    if grid is None or grid.ncols < 2 or len(cells) < 2:
+        return None
+    return dict(sorted(cells.items()))
+
+
+def stacked_png(fig) -> bytes | None:
+    """The figure with its panels stacked in one column, as PNG bytes (None if it has one
+    column of panels, or a layout this cannot restack).
+
+    The figure is changed for the drawing and restored afterwards: panels move to a
+    one-column grid of :data:`FIGSIZE` cells, and tick labels hidden by ``sharex``/``sharey``
+    come back (stacked, every panel needs its own).
+    """
+    import io
+
+    cells = _panel_cells(fig)
+    if cells is None:
+        return None
+    axes_list = [ax for group in cells.values() for ax in group]
+    saved = {
+        "size": fig.get_size_inches().copy(),
+        "specs": [(ax, ax.get_subplotspec()) for ax in axes_list],
+        "ticks": [
+            (
+                ax,
+                ax.xaxis._major_tick_kw.get("label1On", True),
+                ax.yaxis._major_tick_kw.get("label1On", True),
+            )
+            for ax in axes_list
+        ],
+    }
+    try:
+        grid = fig.add_gridspec(len(cells), 1)
+        for k, group in enumerate(cells.values()):
+            for ax in group:
+                ax.set_subplotspec(grid[k, 0])
+                ax.tick_params(labelbottom=True, labelleft=True)
+        fig.set_size_inches(FIGSIZE[0], FIGSIZE[1] * len(cells))
+        buf = io.BytesIO()
+        fig.savefig(buf, format="png", bbox_inches="tight")
+        return buf.getvalue()
+    except Exception:  # noqa: BLE001 - the SVG is shown anyway; the browser test notices
+        return None
+    finally:
+        for ax, spec in saved["specs"]:
+            ax.set_subplotspec(spec)
+        for ax, bottom, left in saved["ticks"]:
+            ax.tick_params(labelbottom=bottom, labelleft=left)
+        fig.set_size_inches(saved["size"])
 
 
 def set_style() -> None:

@@ -110,7 +110,7 @@ def test_no_grid_over_images_but_a_grid_on_plots():
     plt.matshow(np.eye(3))  # goes through Axes.imshow
     assert not any(line.get_visible() for line in plt.gca().get_xgridlines())
     assert not getattr(plt.Axes.imshow.__wrapped__, "_regbook_no_grid", False)  # wrapped once
-    plt.close("all")
+    matplotlib.pyplot.close("all")
 
 
 def test_figures_are_svg_in_a_notebook_and_nothing_changes_outside_one():
@@ -127,7 +127,41 @@ def test_figures_are_svg_in_a_notebook_and_nothing_changes_outside_one():
         fig = Figure()
         fig.add_subplot().plot([0, 1])
         assert svg.lookup(fig) is not None, "figures have an SVG representation"
-        with pytest.raises(KeyError):
-            png.lookup(fig)  # and only that: no PNG copy next to it
+        data, _ = shell.display_formatter.format(fig)
+        assert "image/svg+xml" in data and "image/png" not in data, "one panel: SVG only"
+        # panels side by side: the SVG, and a PNG with them stacked (for phones)
+        wide = Figure(figsize=(9.6, 3.4), layout="constrained")
+        axs = wide.subplots(1, 3, sharey=True)
+        for ax in axs:
+            ax.plot([0, 1])
+        data, _ = shell.display_formatter.format(wide)
+        assert set(data) >= {"image/svg+xml", "image/png"}
+        assert png.lookup(wide) is plots.stacked_png
     finally:
         InteractiveShell.clear_instance()
+
+
+def test_stacked_png_puts_panels_in_one_column_and_restores_the_figure():
+    """plots.stacked_png draws a row of panels as a column (a PNG taller than wide) and
+    leaves the figure exactly as it was: same size, same layout, same hidden tick labels."""
+    import io
+
+    from PIL import Image
+
+    fig, axs = plots.axes(ncols=3, sharey=True)
+    for i, ax in enumerate(axs):
+        ax.plot(np.arange(5) * (i + 1))
+    before = io.BytesIO()
+    fig.savefig(before, format="png")
+    hidden = axs[1].yaxis._major_tick_kw.get("label1On")
+    png = plots.stacked_png(fig)
+    width, height = Image.open(io.BytesIO(png)).size
+    assert height > 1.5 * width, (width, height)
+    after = io.BytesIO()
+    fig.savefig(after, format="png")
+    assert after.getvalue() == before.getvalue(), "the figure changed"
+    assert axs[1].yaxis._major_tick_kw.get("label1On") == hidden is False
+    one, _ = plots.axes()
+    column, _ = plots.axes(nrows=2)
+    assert plots.stacked_png(one) is None and plots.stacked_png(column) is None
+    matplotlib.pyplot.close("all")
