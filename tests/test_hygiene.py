@@ -1,6 +1,7 @@
 """Project rules that keep the book consistent: clean notebooks, every notebook in the
 table of contents, the house skeleton, one repository URL, and CI = the README's command."""
 
+import ast
 import json
 import re
 from pathlib import Path
@@ -128,8 +129,38 @@ def test_every_figure_has_a_caption_a_name_and_alt_text(path):
         fig, img = meta.get("figure", {}), meta.get("image", {})
         assert fig.get("caption") and fig.get("name"), f"{path.name} cell {i}: no caption"
         assert len(img.get("alt", "")) > 20, f"{path.name} cell {i}: no real alt text"
-        # panels side by side keep a readable size on a phone (book/_static/regbook.css)
+        # panels side by side are shown stacked on a phone (regbook.plots.stacked_png,
+        # book/_ext/stacked_figures.py, book/_static/regbook.css)
         if re.search(r"plots\.axes\([^)]*ncols=\s*[2-9]", src):
             assert img.get("classes") == "multi-panel", f"{path.name} cell {i}: multi-panel"
         names.append(fig["name"])
     assert len(names) == len(set(names)), f"{path.name}: figure names repeat"
+
+
+def _records_claims(stmt) -> bool:
+    """A top-level statement that checks a claim or glues a number for the text."""
+    if isinstance(stmt, (ast.Expr, ast.Assign)) and isinstance(stmt.value, ast.Call):
+        name = ast.unparse(stmt.value.func)
+        return name.endswith(".check") or name == "glue" or name.endswith(".glue")
+    if isinstance(stmt, (ast.For, ast.If)):
+        return any(_records_claims(s) for s in stmt.body)
+    return False
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_claims_bookkeeping_is_in_folded_cells(path):
+    """`claim.check(...)` and `regbook.glue(...)` are the book's bookkeeping, not what it
+    teaches: they sit in cells of their own, tagged hide-input, which the site folds
+    behind a "show" toggle (the browser test checks the pages themselves)."""
+    nb = load(path)
+    shown = []
+    for i, cell in enumerate(nb["cells"]):
+        if cell["cell_type"] != "code" or "hide-input" in cell["metadata"].get("tags", []):
+            continue
+        src = "\n".join(  # a magic (%pip) becomes `pass`, so that the cell parses
+            re.sub(r"^(\s*)(%|!(?!=)).*", r"\1pass", line)
+            for line in "".join(cell["source"]).splitlines()
+        )
+        if any(_records_claims(s) for s in ast.parse(src).body):
+            shown.append(i)
+    assert not shown, f"{path.name}: cells {shown} check claims or glue numbers in view"
