@@ -136,18 +136,15 @@ def stacked_png(fig) -> bytes | None:
     if cells is None:
         return None
     axes_list = [ax for group in cells.values() for ax in group]
-    saved = {
-        "size": fig.get_size_inches().copy(),
-        "specs": [(ax, ax.get_subplotspec()) for ax in axes_list],
-        "ticks": [
-            (
-                ax,
-                ax.xaxis._major_tick_kw.get("label1On", True),
-                ax.yaxis._major_tick_kw.get("label1On", True),
-            )
-            for ax in axes_list
-        ],
-    }
+    size = fig.get_size_inches().copy()
+    specs = [ax.get_subplotspec() for ax in axes_list]
+    labels = [  # which tick labels show (sharex/sharey hide some)
+        {
+            "labelbottom": ax.xaxis.get_tick_params().get("labelbottom", True),
+            "labelleft": ax.yaxis.get_tick_params().get("labelleft", True),
+        }
+        for ax in axes_list
+    ]
     try:
         grid = fig.add_gridspec(len(cells), 1)
         for k, group in enumerate(cells.values()):
@@ -161,11 +158,10 @@ def stacked_png(fig) -> bytes | None:
     except Exception:  # noqa: BLE001 - the SVG is shown anyway; the browser test notices
         return None
     finally:
-        for ax, spec in saved["specs"]:
+        for ax, spec, shown in zip(axes_list, specs, labels, strict=True):
             ax.set_subplotspec(spec)
-        for ax, bottom, left in saved["ticks"]:
-            ax.tick_params(labelbottom=bottom, labelleft=left)
-        fig.set_size_inches(saved["size"])
+            ax.tick_params(**shown)
+        fig.set_size_inches(size)
 
 
 def set_style() -> None:

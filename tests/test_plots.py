@@ -110,7 +110,7 @@ def test_no_grid_over_images_but_a_grid_on_plots():
     plt.matshow(np.eye(3))  # goes through Axes.imshow
     assert not any(line.get_visible() for line in plt.gca().get_xgridlines())
     assert not getattr(plt.Axes.imshow.__wrapped__, "_regbook_no_grid", False)  # wrapped once
-    matplotlib.pyplot.close("all")
+    plt.close("all")
 
 
 def test_figures_are_svg_in_a_notebook_and_nothing_changes_outside_one():
@@ -146,6 +146,7 @@ def test_stacked_png_puts_panels_in_one_column_and_restores_the_figure():
     leaves the figure exactly as it was: same size, same layout, same hidden tick labels."""
     import io
 
+    import matplotlib.pyplot as plt
     from PIL import Image
 
     fig, axs = plots.axes(ncols=3, sharey=True)
@@ -153,15 +154,15 @@ def test_stacked_png_puts_panels_in_one_column_and_restores_the_figure():
         ax.plot(np.arange(5) * (i + 1))
     before = io.BytesIO()
     fig.savefig(before, format="png")
-    hidden = axs[1].yaxis._major_tick_kw.get("label1On")
+    assert axs[1].yaxis.get_tick_params()["labelleft"] is False  # hidden by sharey
     png = plots.stacked_png(fig)
     width, height = Image.open(io.BytesIO(png)).size
     assert height > 1.5 * width, (width, height)
     after = io.BytesIO()
     fig.savefig(after, format="png")
     assert after.getvalue() == before.getvalue(), "the figure changed"
-    assert axs[1].yaxis._major_tick_kw.get("label1On") == hidden is False
+    assert axs[1].yaxis.get_tick_params()["labelleft"] is False, "tick labels restored"
     one, _ = plots.axes()
     column, _ = plots.axes(nrows=2)
     assert plots.stacked_png(one) is None and plots.stacked_png(column) is None
-    matplotlib.pyplot.close("all")
+    plt.close("all")
